@@ -1,0 +1,112 @@
+import re
+import sys
+
+from synthrank import config as config_schema
+from synthrank.errors import SynthrankError
+
+
+try:
+    config_schema.validate(config, "config")
+except SynthrankError as exc:
+    sys.exit(f"synthrank: {exc}")
+
+
+def alternatives(names):
+    """A wildcard constraint that matches exactly one of the given names."""
+    return "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+
+
+def names_of_kind(kind):
+    return [n for n, a in config["architectures"].items() if a["kind"] == kind]
+
+
+TRAIN = config["training"]
+GENERATORS = config["generators"]
+ARCHS = config["architectures"]
+CROSS_ENCODERS = names_of_kind("cross-encoder")
+BI_ENCODERS = names_of_kind("bi-encoder")
+SEEDS = config["seeds"]
+
+
+wildcard_constraints:
+    dataset=alternatives(config["datasets"]),
+    split="[^/]+",
+    train_dataset=re.escape(TRAIN["dataset"]),
+    corpus=alternatives(config["corpora"]),
+    arch=alternatives(ARCHS),
+    seed=r"\d+",
+    generator=alternatives(GENERATORS) if GENERATORS else "$^",
+    # a run's model: the untuned base model, or a checkpoint <train_dataset>/<corpus>/seed<seed>
+    model=rf"untuned|{re.escape(TRAIN['dataset'])}/({alternatives(config['corpora'])})/seed\d+",
+    # an evaluated system: bm25, or <arch>/<model>
+    system=rf"bm25|({alternatives(ARCHS)})/(untuned|{re.escape(TRAIN['dataset'])}/({alternatives(config['corpora'])})/seed\d+)",
+
+
+# ---------------------------------------------------------------- paths
+
+
+def dataset_file(dataset, name):
+    return f"results/datasets/{dataset}/{name}"
+
+
+def qrels_file(dataset, split):
+    return f"results/datasets/{dataset}/qrels/{split}.tsv"
+
+
+def checkpoint_dir(wildcards):
+    """The trained checkpoint a run needs (none for the untuned base model)."""
+    if wildcards.model == "untuned":
+        return []
+    return f"results/models/{wildcards.arch}/{wildcards.model}"
+
+
+def model_ref(wildcards):
+    """What the run loads: the checkpoint, or the architecture's base model."""
+    if wildcards.model == "untuned":
+        return ARCHS[wildcards.arch]["base_model"]
+    return f"results/models/{wildcards.arch}/{wildcards.model}"
+
+
+# ---------------------------------------------------------------- the grid
+
+
+def test_collections():
+    """(domain, collection config) for every evaluation collection."""
+    evaluation = config["evaluation"]
+    return [(d, c) for d in ("in_domain", "out_of_domain") for c in evaluation[d]]
+
+
+COLLECTIONS = [f"{c['dataset']}/{c['split']}" for _, c in test_collections()]
+
+
+def systems():
+    """(arch, corpus, seed, system path) of every evaluated system, in table order."""
+    rows = [("bm25", "BM25", 0, "bm25")]
+    for arch, spec in ARCHS.items():
+        if spec["untuned_baseline"]:
+            rows.append((arch, "untuned", 0, f"{arch}/untuned"))
+        for corpus in config["corpora"]:
+            for seed in SEEDS:
+                rows.append((arch, corpus, seed, f"{arch}/{TRAIN['dataset']}/{corpus}/seed{seed}"))
+    return rows
+
+
+def metric_entries():
+    """Every metric file of the grid with the labels a table or figure groups by."""
+    return [
+        {
+            "path": f"results/metrics/{c['dataset']}/{c['split']}/{system}.json",
+            "arch": arch,
+            "corpus": corpus,
+            "seed": seed,
+            "collection": f"{c['dataset']}/{c['split']}",
+            "domain": domain,
+            "metric": c["metric"],
+        }
+        for domain, c in test_collections()
+        for arch, corpus, seed, system in systems()
+    ]
+
+
+def system_order():
+    return list(dict.fromkeys((arch, corpus) for arch, corpus, _, _ in systems()))

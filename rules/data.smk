@@ -1,0 +1,33 @@
+def dataset_source(wildcards):
+    spec = config["datasets"][wildcards.dataset]
+    return spec.get("path") or spec["irds"]
+
+
+rule ingest_collection:
+    output:
+        corpus="results/datasets/{dataset}/corpus.jsonl",
+        queries="results/datasets/{dataset}/queries.jsonl",
+    log:
+        "logs/ingest_collection/{dataset}.log",
+    benchmark:
+        "benchmarks/ingest_collection/{dataset}.tsv"
+    params:
+        source=dataset_source,
+    script:
+        "../scripts/ingest_collection.py"
+
+
+rule ingest_qrels:
+    input:
+        corpus="results/datasets/{dataset}/corpus.jsonl",
+        queries="results/datasets/{dataset}/queries.jsonl",
+    output:
+        "results/datasets/{dataset}/qrels/{split}.tsv",
+    log:
+        "logs/ingest_qrels/{dataset}/{split}.log",
+    benchmark:
+        "benchmarks/ingest_qrels/{dataset}/{split}.tsv"
+    params:
+        source=dataset_source,
+    script:
+        "../scripts/ingest_qrels.py"

@@ -1,0 +1,13 @@
+from synthrank.io import write_run
+from synthrank.retrieve import bm25_search, judged_queries
+from synthrank.step import run
+
+
+def main() -> None:
+    queries = judged_queries(snakemake.input.queries, snakemake.input.qrels)
+    p = snakemake.params
+    result = bm25_search(snakemake.input.index, queries, k=p.depth, k1=p.k1, b=p.b, threads=snakemake.threads)
+    write_run(snakemake.output[0], result, tag="bm25")
+
+
+run(snakemake, main)

