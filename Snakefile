@@ -27,7 +27,6 @@ if not config:
     configfile: "config/config.yaml"
 
 
-
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/generate.smk"
@@ -38,7 +37,7 @@ include: "rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         rules.overview_table.output,
         rules.id_ood_figure.output,
-    default_target: True

@@ -4,7 +4,6 @@ import sys
 from synthrank import config as config_schema
 from synthrank.errors import SynthrankError
 
-
 try:
     config_schema.validate(config, "config")
 except SynthrankError as exc:
@@ -87,7 +86,14 @@ def systems():
             rows.append((arch, "untuned", 0, f"{arch}/untuned"))
         for corpus in config["corpora"]:
             for seed in SEEDS:
-                rows.append((arch, corpus, seed, f"{arch}/{TRAIN['dataset']}/{corpus}/seed{seed}"))
+                rows.append(
+                    (
+                        arch,
+                        corpus,
+                        seed,
+                        f"{arch}/{TRAIN['dataset']}/{corpus}/seed{seed}",
+                    )
+                )
     return rows
 
 

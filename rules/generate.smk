@@ -11,7 +11,11 @@ def corpus_inputs(wildcards):
 
 def corpus_generator(wildcards):
     spec = config["corpora"][wildcards.corpus]
-    return {"name": spec["generator"], **GENERATORS[spec["generator"]]} if "generator" in spec else None
+    return (
+        {"name": spec["generator"], **GENERATORS[spec["generator"]]}
+        if "generator" in spec
+        else None
+    )
 
 
 rule fetch_llm_gguf:

@@ -7,13 +7,13 @@ rule overview_table:
         latex="results/tables/overview.tex",
     log:
         "logs/overview_table.log",
+    localrule: True
     params:
         entries=metric_entries(),
         order=system_order(),
         seeds=len(SEEDS),
         caption="Effectiveness (each collection's official measure; mean over seeds) "
         "of rankers fine-tuned on each passage corpus, in-domain (ID) and out-of-domain (OOD).",
-    localrule: True
     script:
         "../scripts/overview_table.py"
 
@@ -26,9 +26,9 @@ rule id_ood_figure:
         pdf="figures/id-vs-ood.pdf",
     log:
         "logs/id_ood_figure.log",
+    localrule: True
     params:
         entries=metric_entries(),
         metric_label="mean official measure",
-    localrule: True
     script:
         "../scripts/id_ood_figure.py"

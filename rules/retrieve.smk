@@ -77,6 +77,7 @@ rule dense_retrieve:
         depth=lambda wildcards: ARCHS[wildcards.arch]["depth"],
         query_prefix=lambda wildcards: ARCHS[wildcards.arch]["query_prefix"],
         passage_prefix=lambda wildcards: ARCHS[wildcards.arch]["passage_prefix"],
+        max_length=lambda wildcards: ARCHS[wildcards.arch]["train"]["max_length"],
         batch_size=lambda wildcards: ARCHS[wildcards.arch]["batch_size"],
     script:
         "../scripts/dense_retrieve.py"

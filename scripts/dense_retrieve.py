@@ -12,6 +12,7 @@ def main() -> None:
         k=p.depth,
         query_prefix=p.query_prefix,
         passage_prefix=p.passage_prefix,
+        max_length=p.max_length,
         batch_size=p.batch_size,
     )
     write_run(snakemake.output[0], result, tag=snakemake.wildcards.arch)

@@ -98,7 +98,9 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
             if key not in corpus:
                 raise SynthrankError(f"{source}: {where}: a {corpus['paradigm']} corpus needs '{key}'")
         if corpus["generator"] not in config["generators"]:
-            raise SynthrankError(f"{source}: {where}.generator: {corpus['generator']!r} is not defined under generators")
+            raise SynthrankError(
+                f"{source}: {where}.generator: {corpus['generator']!r} is not defined under generators"
+            )
         if not Path(corpus["template"]).is_file():
             raise SynthrankError(f"{source}: {where}.template: file {corpus['template']} does not exist")
     for name, gen in config["generators"].items():

@@ -130,8 +130,7 @@ def read_qrels(path: str | os.PathLike[str]) -> Qrels:
                 continue
             if len(fields) != 3:
                 raise SynthrankError(
-                    f"{path}:{lineno}: expected 3 tab-separated fields (query-id, corpus-id, score), "
-                    f"got {len(fields)}"
+                    f"{path}:{lineno}: expected 3 tab-separated fields (query-id, corpus-id, score), got {len(fields)}"
                 )
             qid, docid, score = fields
             try:

@@ -54,7 +54,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def load_bi_encoder(ref: str, query_prefix: str = "", passage_prefix: str = "") -> SentenceTransformer:
+def load_bi_encoder(ref: str, max_length: int, query_prefix: str = "", passage_prefix: str = "") -> SentenceTransformer:
     """Load a bi-encoder with its query/passage prompts (E5's ``query: `` / ``passage: ``)."""
     from sentence_transformers import SentenceTransformer
 
@@ -62,6 +62,7 @@ def load_bi_encoder(ref: str, query_prefix: str = "", passage_prefix: str = "") 
     # The architecture's config is the one source of the prefixes, for base models and for
     # the checkpoints trained from them alike; encode_query/encode_document apply them.
     model.prompts.update({"query": query_prefix, "document": passage_prefix})
+    model.max_seq_length = max_length
     return model
 
 

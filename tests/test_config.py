@@ -1,0 +1,87 @@
+from copy import deepcopy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from synthrank import config
+from synthrank.errors import SynthrankError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)  # template paths are relative to the repository
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml", "shared-data.yaml"])
+def test_shipped_configs_are_valid(name: str) -> None:
+    cfg = config.load(REPO / "config" / name)
+    assert cfg["bm25"]["k1"] > 0  # defaults filled in
+    assert all("metric" in c for c in cfg["evaluation"]["in_domain"])
+
+
+def demo() -> dict:
+    return yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
+
+
+def check(cfg: dict) -> str:
+    with pytest.raises(SynthrankError) as info:
+        config.validate(deepcopy(cfg), "demo.yaml")
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_unknown_key_is_named() -> None:
+    cfg = demo()
+    cfg["architectures"]["bi-encoder"]["train"]["epoch"] = 3
+    msg = check(cfg)
+    assert msg.startswith("demo.yaml: architectures.bi-encoder.train.epoch: unknown key")
+
+
+def test_wrong_type_is_named() -> None:
+    cfg = demo()
+    cfg["architectures"]["bi-encoder"]["train"]["epochs"] = "two"
+    assert check(cfg) == "demo.yaml: architectures.bi-encoder.train.epochs: 'two' is not of type 'number'"
+
+
+def test_missing_required_key() -> None:
+    cfg = demo()
+    del cfg["seeds"]
+    assert "'seeds' is a required property" in check(cfg)
+
+
+def test_dataset_needs_exactly_one_source() -> None:
+    cfg = demo()
+    cfg["datasets"]["demo-cooking"]["irds"] = {"train": "x", "test": "y"}
+    assert "datasets.demo-cooking: give exactly one of 'path'" in check(cfg)
+
+
+def test_cross_references() -> None:
+    cfg = demo()
+    cfg["corpora"]["zero-shot-smollm2"]["generator"] = "gpt-5"
+    assert "corpora.zero-shot-smollm2.generator: 'gpt-5' is not defined under generators" in check(cfg)
+    cfg = demo()
+    cfg["evaluation"]["out_of_domain"][0]["split"] = "dev"
+    assert "evaluation.out_of_domain.0.split: dataset 'demo-astronomy' has no split 'dev'" in check(cfg)
+    cfg = demo()
+    cfg["corpora"]["zero-shot-smollm2"]["template"] = "config/prompts/nope.txt"
+    assert "template: file config/prompts/nope.txt does not exist" in check(cfg)
+    cfg = demo()
+    cfg["training"]["dataset"] = "msmarco"
+    assert "training.dataset: 'msmarco' is not defined under datasets" in check(cfg)
+
+
+def test_api_key_is_named_not_given() -> None:
+    cfg = demo()
+    cfg["generators"]["smollm2"]["api_key_env"] = "sk-abc123"
+    assert "generators.smollm2.api_key_env" in check(cfg)
+
+
+def test_bad_yaml_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("datasets: [\n")
+    with pytest.raises(SynthrankError, match=r"c\.yaml: not valid YAML"):
+        config.load(path)

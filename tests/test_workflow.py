@@ -1,0 +1,104 @@
+"""The workflow end to end, in a fresh copy of the repository: the demo, and the real-data path."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from .conftest import SHARED_DATA, copy_workflow, snakemake
+
+pytestmark = pytest.mark.slow
+
+
+def reuse_llm(workdir: Path, gguf: Path) -> None:
+    """Seed the copy with the already verified GGUF, so the test does not download it twice."""
+    (workdir / "resources" / "llm").mkdir(parents=True)
+    (workdir / "resources" / "llm" / "smollm2.gguf").symlink_to(gguf)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory, gguf: Path) -> Path:
+    workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
+    reuse_llm(workdir, gguf)
+    done = snakemake(workdir, "--configfile", "config/demo.yaml")
+    assert done.returncode == 0, done.stderr[-4000:]
+    return workdir
+
+
+def test_demo_table(demo_run: Path) -> None:
+    table = pd.read_csv(demo_run / "results/tables/overview.csv", index_col=0)
+    assert list(table.index) == [
+        "BM25",
+        "cross-encoder / human",
+        "cross-encoder / zero-shot-smollm2",
+        "bi-encoder / untuned",
+        "bi-encoder / human",
+        "bi-encoder / zero-shot-smollm2",
+    ]
+    assert list(table.columns) == ["demo-cooking/test", "demo-astronomy/test", "ID avg", "OOD avg"]
+    assert table.notna().all().all() and ((table > 0.05) & (table <= 1)).all().all()
+    # the table is the metric files, averaged over the seeds
+    bm25 = json.loads((demo_run / "results/metrics/demo-cooking/test/bm25.json").read_text())
+    assert table.loc["BM25", "demo-cooking/test"] == pytest.approx(bm25["metrics"]["ndcg@10"], abs=1e-4)
+    seeds = [
+        json.loads(
+            (demo_run / f"results/metrics/demo-cooking/test/cross-encoder/demo-cooking/human/seed{s}.json").read_text()
+        )
+        for s in (1, 2)
+    ]
+    mean = sum(m["metrics"]["ndcg@10"] for m in seeds) / 2
+    assert table.loc["cross-encoder / human", "demo-cooking/test"] == pytest.approx(mean, abs=1e-4)
+    # human and generated corpora train different models
+    assert table.loc["cross-encoder / human"].tolist() != table.loc["cross-encoder / zero-shot-smollm2"].tolist()
+    assert table.loc["bi-encoder / human"].tolist() != table.loc["bi-encoder / untuned"].tolist()
+    for fmt in ("md", "tex"):
+        assert "zero-shot-smollm2" in (demo_run / f"results/tables/overview.{fmt}").read_text()
+    for fmt in ("png", "pdf"):
+        assert (demo_run / f"figures/id-vs-ood.{fmt}").stat().st_size > 1000
+
+
+def test_demo_provenance(demo_run: Path) -> None:
+    passages = [json.loads(line) for line in (demo_run / "results/corpora/demo-cooking/zero-shot-smollm2.jsonl").open()]
+    stats = json.loads((demo_run / "results/corpora/demo-cooking/zero-shot-smollm2.stats.json").read_text())
+    assert stats["requests"] == 60 and len(passages) == stats["passages"] > 50
+    keys = {"query_id", "text", "model", "template_sha256", "sampling", "prompt_tokens", "completion_tokens"}
+    assert all(keys <= set(p) for p in passages)
+    metric = json.loads((demo_run / "results/metrics/demo-astronomy/test/bi-encoder/untuned.json").read_text())
+    assert metric["run"] == "results/runs/demo-astronomy/test/bi-encoder/untuned.trec"
+    assert metric["qrels"] == "results/datasets/demo-astronomy/qrels/test.tsv"
+    assert len(metric["per_query"]["ndcg@10"]) == 30
+
+
+def test_demo_second_run_does_nothing(demo_run: Path) -> None:
+    again = snakemake(demo_run, "--configfile", "config/demo.yaml")
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_bad_config_is_one_line(demo_run: Path) -> None:
+    bad = demo_run / "config" / "bad.yaml"
+    bad.write_text((demo_run / "config" / "demo.yaml").read_text().replace("seeds: [1, 2]", "seeds: [1, one]"))
+    done = snakemake(demo_run, "-n", "--configfile", "config/bad.yaml")
+    assert done.returncode != 0
+    assert "synthrank: config: seeds.1: 'one' is not of type 'integer'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data is not on this machine")
+def test_real_data_path(tmp_path: Path, gguf: Path) -> None:
+    """WikiQA train -> corpora -> models; WikiQA test (ID), MEDLINE and ADI (OOD)."""
+    (tmp_path / "repo").mkdir()
+    workdir = copy_workflow(tmp_path / "repo")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "data").symlink_to(SHARED_DATA)  # the config reads ../shared/data
+    reuse_llm(workdir, gguf)
+    done = snakemake(workdir, "--configfile", "config/shared-data.yaml")
+    assert done.returncode == 0, done.stderr[-4000:]
+    table = pd.read_csv(workdir / "results/tables/overview.csv", index_col=0)
+    assert list(table.columns) == ["wikiqa/test", "medline/test", "adi/test", "ID avg", "OOD avg"]
+    # BM25 through the workflow reproduces the reference table of ../shared/data/SOURCES.md
+    for name, expected in {"wikiqa": 0.4723, "medline": 0.6651, "adi": 0.4747}.items():
+        assert table.loc["BM25", f"{name}/test"] == pytest.approx(expected, abs=1e-4)
+    assert table.notna().all().all()
