@@ -1,8 +1,3 @@
-def dataset_source(wildcards):
-    spec = config["datasets"][wildcards.dataset]
-    return spec.get("path") or spec["irds"]
-
-
 rule ingest_collection:
     output:
         corpus="results/datasets/{dataset}/corpus.jsonl",
@@ -11,6 +6,8 @@ rule ingest_collection:
         "logs/ingest_collection/{dataset}.log",
     benchmark:
         "benchmarks/ingest_collection/{dataset}.tsv"
+    conda:
+        "../envs/synthrank.yaml"
     params:
         source=dataset_source,
     script:
@@ -27,6 +24,8 @@ rule ingest_qrels:
         "logs/ingest_qrels/{dataset}/{split}.log",
     benchmark:
         "benchmarks/ingest_qrels/{dataset}/{split}.tsv"
+    conda:
+        "../envs/synthrank.yaml"
     params:
         source=dataset_source,
     script:

@@ -10,6 +10,8 @@ rule evaluate_system:
         "logs/evaluate_system/{system}.log",
     benchmark:
         "benchmarks/evaluate_system/{system}.tsv"
+    conda:
+        "../envs/synthrank.yaml"
     params:
         metrics=config["evaluation"]["metrics"],
     script:

@@ -1,28 +1,10 @@
-def corpus_inputs(wildcards):
-    """A generated corpus needs its prompt template and, for the local backend, the model file."""
-    spec = config["corpora"][wildcards.corpus]
-    inputs = {}
-    if "template" in spec:
-        inputs["template"] = spec["template"]
-        if GENERATORS[spec["generator"]]["backend"] == "local":
-            inputs["gguf"] = f"resources/llm/{spec['generator']}.gguf"
-    return inputs
-
-
-def corpus_generator(wildcards):
-    spec = config["corpora"][wildcards.corpus]
-    return (
-        {"name": spec["generator"], **GENERATORS[spec["generator"]]}
-        if "generator" in spec
-        else None
-    )
-
-
 rule fetch_llm_gguf:
     output:
         "resources/llm/{generator}.gguf",
     log:
         "logs/fetch_llm_gguf/{generator}.log",
+    conda:
+        "../envs/synthrank.yaml"
     params:
         gguf=lambda wildcards: GENERATORS[wildcards.generator]["gguf"],
     script:
@@ -42,6 +24,8 @@ rule passage_corpus:
         "logs/passage_corpus/{train_dataset}/{corpus}.log",
     benchmark:
         "benchmarks/passage_corpus/{train_dataset}/{corpus}.tsv"
+    conda:
+        "../envs/synthrank.yaml"
     threads: 2
     params:
         paradigm=lambda wildcards: config["corpora"][wildcards.corpus]["paradigm"],

@@ -8,6 +8,8 @@ rule overview_table:
     log:
         "logs/overview_table.log",
     localrule: True
+    conda:
+        "../envs/synthrank.yaml"
     params:
         entries=metric_entries(),
         order=system_order(),
@@ -27,6 +29,8 @@ rule id_ood_figure:
     log:
         "logs/id_ood_figure.log",
     localrule: True
+    conda:
+        "../envs/synthrank.yaml"
     params:
         entries=metric_entries(),
         metric_label="mean official measure",

@@ -7,6 +7,8 @@ rule bm25_index:
         "logs/bm25_index/{dataset}.log",
     benchmark:
         "benchmarks/bm25_index/{dataset}.tsv"
+    conda:
+        "../envs/synthrank.yaml"
     threads: config["bm25"]["threads"]
     script:
         "../scripts/bm25_index.py"
@@ -23,6 +25,8 @@ rule bm25_search:
         "logs/bm25_search/{dataset}/{split}.log",
     benchmark:
         "benchmarks/bm25_search/{dataset}/{split}.tsv"
+    conda:
+        "../envs/synthrank.yaml"
     threads: config["bm25"]["threads"]
     params:
         k1=config["bm25"]["k1"],
@@ -32,21 +36,33 @@ rule bm25_search:
         "../scripts/bm25_search.py"
 
 
+# One job runs one model on every test collection: the model loads once (and a job's
+# start-up, mostly imports, is paid once); each run is still its own file.
 rule rerank:
     input:
         checkpoint=checkpoint_dir,
-        first_stage="results/runs/{dataset}/{split}/bm25.trec",
-        corpus="results/datasets/{dataset}/corpus.jsonl",
-        queries="results/datasets/{dataset}/queries.jsonl",
-        qrels="results/datasets/{dataset}/qrels/{split}.tsv",
+        first_stage=expand(
+            "results/runs/{collection}/bm25.trec", collection=COLLECTIONS
+        ),
+        corpus=[
+            dataset_file(c["dataset"], "corpus.jsonl") for _, c in test_collections()
+        ],
+        queries=[
+            dataset_file(c["dataset"], "queries.jsonl") for _, c in test_collections()
+        ],
+        qrels=[qrels_file(c["dataset"], c["split"]) for _, c in test_collections()],
     output:
-        "results/runs/{dataset}/{split}/{arch}/{model}.trec",
+        expand(
+            "results/runs/{collection}/{{arch}}/{{model}}.trec", collection=COLLECTIONS
+        ),
     log:
-        "logs/rerank/{dataset}/{split}/{arch}/{model}.log",
+        "logs/rerank/{arch}/{model}.log",
     benchmark:
-        "benchmarks/rerank/{dataset}/{split}/{arch}/{model}.tsv"
+        "benchmarks/rerank/{arch}/{model}.tsv"
     wildcard_constraints:
         arch=alternatives(CROSS_ENCODERS) if CROSS_ENCODERS else "$^",
+    conda:
+        "../envs/synthrank.yaml"
     threads: 2
     params:
         model=model_ref,
@@ -60,17 +76,25 @@ rule rerank:
 rule dense_retrieve:
     input:
         checkpoint=checkpoint_dir,
-        corpus="results/datasets/{dataset}/corpus.jsonl",
-        queries="results/datasets/{dataset}/queries.jsonl",
-        qrels="results/datasets/{dataset}/qrels/{split}.tsv",
+        corpus=[
+            dataset_file(c["dataset"], "corpus.jsonl") for _, c in test_collections()
+        ],
+        queries=[
+            dataset_file(c["dataset"], "queries.jsonl") for _, c in test_collections()
+        ],
+        qrels=[qrels_file(c["dataset"], c["split"]) for _, c in test_collections()],
     output:
-        "results/runs/{dataset}/{split}/{arch}/{model}.trec",
+        expand(
+            "results/runs/{collection}/{{arch}}/{{model}}.trec", collection=COLLECTIONS
+        ),
     log:
-        "logs/dense_retrieve/{dataset}/{split}/{arch}/{model}.log",
+        "logs/dense_retrieve/{arch}/{model}.log",
     benchmark:
-        "benchmarks/dense_retrieve/{dataset}/{split}/{arch}/{model}.tsv"
+        "benchmarks/dense_retrieve/{arch}/{model}.tsv"
     wildcard_constraints:
         arch=alternatives(BI_ENCODERS) if BI_ENCODERS else "$^",
+    conda:
+        "../envs/synthrank.yaml"
     threads: 2
     params:
         model=model_ref,

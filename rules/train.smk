@@ -11,6 +11,8 @@ rule training_set:
         "logs/training_set/{train_dataset}/{corpus}.log",
     benchmark:
         "benchmarks/training_set/{train_dataset}/{corpus}.tsv"
+    conda:
+        "../envs/synthrank.yaml"
     params:
         negatives=TRAIN["hard_negatives"],
     script:
@@ -28,6 +30,8 @@ rule train_cross_encoder:
         "benchmarks/train_cross_encoder/{arch}/{train_dataset}/{corpus}/seed{seed}.tsv"
     wildcard_constraints:
         arch=alternatives(CROSS_ENCODERS) if CROSS_ENCODERS else "$^",
+    conda:
+        "../envs/synthrank.yaml"
     threads: 2
     params:
         base_model=lambda wildcards: ARCHS[wildcards.arch]["base_model"],
@@ -47,6 +51,8 @@ rule train_bi_encoder:
         "benchmarks/train_bi_encoder/{arch}/{train_dataset}/{corpus}/seed{seed}.tsv"
     wildcard_constraints:
         arch=alternatives(BI_ENCODERS) if BI_ENCODERS else "$^",
+    conda:
+        "../envs/synthrank.yaml"
     threads: 2
     params:
         base_model=lambda wildcards: ARCHS[wildcards.arch]["base_model"],

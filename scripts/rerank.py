@@ -1,20 +1,16 @@
-from synthrank.io import write_run
-from synthrank.retrieve import judged_queries, rerank
+from synthrank.retrieve import rerank_collections
 from synthrank.step import run
 
-
-def main() -> None:
-    p = snakemake.params
-    result = rerank(
+p = snakemake.params
+i = snakemake.input
+run(
+    snakemake,
+    lambda: rerank_collections(
         p.model,
-        snakemake.input.first_stage,
-        judged_queries(snakemake.input.queries, snakemake.input.qrels),
-        snakemake.input.corpus,
+        list(zip(i.first_stage, i.corpus, i.queries, i.qrels, snakemake.output, strict=True)),
         depth=p.depth,
         max_length=p.max_length,
         batch_size=p.batch_size,
-    )
-    write_run(snakemake.output[0], result, tag=snakemake.wildcards.arch)
-
-
-run(snakemake, main)
+        tag=snakemake.wildcards.arch,
+    ),
+)

@@ -57,7 +57,7 @@ def results_table(scores: pd.DataFrame, system_order: Sequence[tuple[str, str]])
     grouped = per_seed.groupby(level=["arch", "corpus"], sort=False)
     order = [key for key in system_order if key in grouped.groups]
     means = grouped.mean().reindex(order)
-    stds = grouped.std(ddof=1).reindex(order).fillna(0.0)
+    stds = grouped.std(ddof=1).reindex(order)  # NaN where a system has one run (BM25, untuned)
     return means, stds
 
 
@@ -71,12 +71,12 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
 def write_table(
     means: pd.DataFrame, stds: pd.DataFrame, csv: str, markdown: str, latex: str, caption: str, seeds: int
 ) -> None:
-    """The same table three ways; Markdown and LaTeX show mean ± std when there are several seeds."""
+    """The same table three ways; Markdown and LaTeX show mean ± std for systems with several seeds."""
     with atomic_write(csv) as handle:
         _labelled(means).round(4).to_csv(handle)
     shown = _labelled(means).map(lambda v: f"{v:.3f}")
     if seeds > 1:
-        shown = shown + _labelled(stds).map(lambda v: f" ± {v:.3f}")
+        shown = shown + _labelled(stds).map(lambda v: "" if pd.isna(v) else f" ± {v:.3f}")
     with atomic_write(markdown) as handle:
         handle.write(f"{caption}\n\n{shown.to_markdown()}\n")
     latex_body = shown.to_latex(

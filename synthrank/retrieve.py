@@ -7,14 +7,17 @@ import logging
 import os
 import random
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from synthrank.errors import SynthrankError
 from synthrank.io import Run, atomic_dir, iter_jsonl, read_qrels, read_run, read_texts, write_run
 from synthrank.models import load_bi_encoder, load_cross_encoder
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.cross_encoder import CrossEncoder
 
 log = logging.getLogger(__name__)
 
@@ -145,21 +148,14 @@ def load_passages(corpus_path: str, wanted: set[str]) -> dict[str, str]:
 
 
 def rerank(
-    model_ref: str,
-    first_stage: str,
-    queries: dict[str, str],
-    corpus_path: str,
-    depth: int,
-    max_length: int,
-    batch_size: int = 64,
+    model: CrossEncoder, first_stage: str, queries: dict[str, str], corpus_path: str, depth: int, batch_size: int = 64
 ) -> Run:
     """Rerank the top ``depth`` documents of a first-stage run with a cross-encoder."""
-    candidates = {qid: sorted(docs, key=lambda d: -docs[d])[:depth] for qid, docs in read_run(first_stage).items()}
+    candidates = {qid: sorted(docs, key=lambda d: (-docs[d], d))[:depth] for qid, docs in read_run(first_stage).items()}
     unknown = [qid for qid in candidates if qid not in queries]
     if unknown:
         raise SynthrankError(f"{first_stage}: query id {unknown[0]!r} is not among the split's queries")
     texts = load_passages(corpus_path, {d for docs in candidates.values() for d in docs})
-    model = load_cross_encoder(model_ref, max_length=max_length)
     pairs = [(qid, docid) for qid, docs in candidates.items() for docid in docs]
     scores = model.predict(
         [(queries[qid], texts[docid]) for qid, docid in pairs],
@@ -173,25 +169,32 @@ def rerank(
     return run
 
 
+def rerank_collections(
+    model_ref: str, jobs: list[tuple[str, str, str, str, str]], depth: int, max_length: int, batch_size: int, tag: str
+) -> None:
+    """Rerank each (first-stage run, corpus, queries, qrels, output run) with one loaded model."""
+    model = load_cross_encoder(model_ref, max_length=max_length)
+    for first_stage, corpus, queries, qrels, out in jobs:
+        log.info("rerank %s", first_stage)
+        write_run(out, rerank(model, first_stage, judged_queries(queries, qrels), corpus, depth, batch_size), tag)
+
+
 def dense_retrieve(
-    model_ref: str,
-    queries: dict[str, str],
-    corpus_path: str,
-    k: int,
-    query_prefix: str,
-    passage_prefix: str,
-    max_length: int = 256,
-    batch_size: int = 64,
+    model: SentenceTransformer, queries: dict[str, str], corpus_path: str, k: int, batch_size: int = 64
 ) -> Run:
-    """Exact cosine top-k over the whole corpus with a bi-encoder."""
+    """Exact cosine top-k over the whole corpus with a bi-encoder (its prompts as prefixes)."""
     from sentence_transformers.util import semantic_search
 
-    model = load_bi_encoder(model_ref, max_length, query_prefix=query_prefix, passage_prefix=passage_prefix)
-    docids, texts = zip(*iter_corpus(corpus_path), strict=True) if Path(corpus_path).stat().st_size else ((), ())
-    if not docids:
+    docs = list(iter_corpus(corpus_path))
+    if not docs:
         raise SynthrankError(f"{corpus_path}: corpus is empty")
+    docids = [docid for docid, _ in docs]
     doc_emb = model.encode_document(
-        list(texts), batch_size=batch_size, convert_to_tensor=True, normalize_embeddings=True, show_progress_bar=True
+        [text for _, text in docs],
+        batch_size=batch_size,
+        convert_to_tensor=True,
+        normalize_embeddings=True,
+        show_progress_bar=True,
     )
     qids = list(queries)
     q_emb = model.encode_query(
@@ -204,12 +207,18 @@ def dense_retrieve(
     }
 
 
-__all__ = [
-    "bm25_search",
-    "build_bm25_index",
-    "dense_retrieve",
-    "judged_queries",
-    "passage_text",
-    "rerank",
-    "write_run",
-]
+def dense_retrieve_collections(
+    model_ref: str,
+    jobs: list[tuple[str, str, str, str]],
+    k: int,
+    query_prefix: str,
+    passage_prefix: str,
+    max_length: int,
+    batch_size: int,
+    tag: str,
+) -> None:
+    """Dense retrieval for each (corpus, queries, qrels, output run) with one loaded model."""
+    model = load_bi_encoder(model_ref, max_length, query_prefix=query_prefix, passage_prefix=passage_prefix)
+    for corpus, queries, qrels, out in jobs:
+        log.info("dense retrieval over %s", corpus)
+        write_run(out, dense_retrieve(model, judged_queries(queries, qrels), corpus, k, batch_size), tag)

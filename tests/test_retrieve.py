@@ -7,6 +7,7 @@ import pytest
 from synthrank.data import ingest_collection, ingest_qrels
 from synthrank.evaluate import evaluate_run
 from synthrank.io import read_run, write_run
+from synthrank.models import load_bi_encoder, load_cross_encoder
 from synthrank.retrieve import bm25_search, build_bm25_index, dense_retrieve, judged_queries, rerank
 
 from .conftest import DEMO, SHARED_DATA
@@ -47,7 +48,7 @@ def test_bm25_on_demo_is_nontrivial(cooking: dict) -> None:
 
 def test_rerank_keeps_candidates_and_changes_order(cooking: dict) -> None:
     queries = judged_queries(cooking["queries"], cooking["qrels"])
-    run = rerank(MINILM, str(cooking["run"]), queries, str(cooking["corpus"]), depth=20, max_length=128)
+    run = rerank(load_cross_encoder(MINILM, 128), str(cooking["run"]), queries, str(cooking["corpus"]), depth=20)
     bm25 = read_run(cooking["run"])
     for qid, docs in run.items():
         top20 = sorted(bm25[qid], key=lambda d: -bm25[qid][d])[:20]
@@ -60,7 +61,7 @@ def test_rerank_keeps_candidates_and_changes_order(cooking: dict) -> None:
 
 def test_dense_retrieval_scores_whole_corpus(cooking: dict) -> None:
     queries = judged_queries(cooking["queries"], cooking["qrels"])
-    run = dense_retrieve(MINILM, queries, str(cooking["corpus"]), k=50, query_prefix="", passage_prefix="")
+    run = dense_retrieve(load_bi_encoder(MINILM, 128), queries, str(cooking["corpus"]), k=50)
     assert set(run) == set(queries) and all(len(docs) == 50 for docs in run.values())
     write_run(cooking["root"] / "dense.trec", run, tag="dense")
     score = evaluate_run(str(cooking["root"] / "dense.trec"), str(cooking["qrels"]), ["ndcg@10"])["metrics"]["ndcg@10"]

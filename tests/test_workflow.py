@@ -21,7 +21,7 @@ def reuse_llm(workdir: Path, gguf: Path) -> None:
 def demo_run(tmp_path_factory: pytest.TempPathFactory, gguf: Path) -> Path:
     workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
     reuse_llm(workdir, gguf)
-    done = snakemake(workdir, "--configfile", "config/demo.yaml")
+    done = snakemake(workdir, "--workflow-profile", "profiles/demo")
     assert done.returncode == 0, done.stderr[-4000:]
     return workdir
 
@@ -71,7 +71,7 @@ def test_demo_provenance(demo_run: Path) -> None:
 
 
 def test_demo_second_run_does_nothing(demo_run: Path) -> None:
-    again = snakemake(demo_run, "--configfile", "config/demo.yaml")
+    again = snakemake(demo_run, "--workflow-profile", "profiles/demo")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
 
@@ -94,7 +94,8 @@ def test_real_data_path(tmp_path: Path, gguf: Path) -> None:
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "data").symlink_to(SHARED_DATA)  # the config reads ../shared/data
     reuse_llm(workdir, gguf)
-    done = snakemake(workdir, "--configfile", "config/shared-data.yaml")
+    # the demo profile's one-thread-per-model-job settings suit any small CPU machine
+    done = snakemake(workdir, "--workflow-profile", "profiles/demo", "--configfile", "config/shared-data.yaml")
     assert done.returncode == 0, done.stderr[-4000:]
     table = pd.read_csv(workdir / "results/tables/overview.csv", index_col=0)
     assert list(table.columns) == ["wikiqa/test", "medline/test", "adi/test", "ID avg", "OOD avg"]
