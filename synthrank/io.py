@@ -62,17 +62,21 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def iter_jsonl(path: str | os.PathLike[str], required: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
-    """Stream the objects of a JSONL file, checking that each has the ``required`` keys."""
-    keys = tuple(required)
+def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
+    """Stream ``(line number, line)`` of a text file; an unreadable file is a one-line error."""
     try:
         handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below, streamed lazily
     except OSError as exc:
         raise SynthrankError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
+        yield from enumerate(handle, start=1)
+
+
+def iter_jsonl(path: str | os.PathLike[str], required: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
+    """Stream the objects of a JSONL file, checking that each has the ``required`` keys."""
+    keys = tuple(required)
+    for lineno, line in _lines(path):
+        if line.strip():
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
@@ -119,24 +123,19 @@ def read_texts(path: str | os.PathLike[str], id_key: str = "_id") -> dict[str, s
 def read_qrels(path: str | os.PathLike[str]) -> Qrels:
     """Read a BEIR qrels TSV (``query-id corpus-id score``, header optional)."""
     qrels: Qrels = {}
-    try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise SynthrankError(f"{path}: cannot read ({exc.strerror})") from None
-    with handle:
-        for lineno, line in enumerate(handle, start=1):
-            fields = line.rstrip("\n").split("\t")
-            if not line.strip() or (lineno == 1 and fields[0] == "query-id"):
-                continue
-            if len(fields) != 3:
-                raise SynthrankError(
-                    f"{path}:{lineno}: expected 3 tab-separated fields (query-id, corpus-id, score), got {len(fields)}"
-                )
-            qid, docid, score = fields
-            try:
-                qrels.setdefault(qid, {})[docid] = int(score)
-            except ValueError:
-                raise SynthrankError(f"{path}:{lineno}: score {score!r} is not an integer") from None
+    for lineno, line in _lines(path):
+        fields = line.rstrip("\n").split("\t")
+        if not line.strip() or (lineno == 1 and fields[0] == "query-id"):
+            continue
+        if len(fields) != 3:
+            raise SynthrankError(
+                f"{path}:{lineno}: expected 3 tab-separated fields (query-id, corpus-id, score), got {len(fields)}"
+            )
+        qid, docid, score = fields
+        try:
+            qrels.setdefault(qid, {})[docid] = int(score)
+        except ValueError:
+            raise SynthrankError(f"{path}:{lineno}: score {score!r} is not an integer") from None
     return qrels
 
 
@@ -151,21 +150,16 @@ def write_qrels(path: str | os.PathLike[str], qrels: Qrels) -> None:
 def read_run(path: str | os.PathLike[str]) -> Run:
     """Read a TREC run file into ``{qid: {docid: score}}``."""
     run: Run = {}
-    try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115
-    except OSError as exc:
-        raise SynthrankError(f"{path}: cannot read ({exc.strerror})") from None
-    with handle:
-        for lineno, line in enumerate(handle, start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != 6:
-                raise SynthrankError(f"{path}:{lineno}: expected 6 fields of a TREC run, got {len(fields)}")
-            try:
-                run.setdefault(fields[0], {})[fields[2]] = float(fields[4])
-            except ValueError:
-                raise SynthrankError(f"{path}:{lineno}: score {fields[4]!r} is not a number") from None
+    for lineno, line in _lines(path):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 6:
+            raise SynthrankError(f"{path}:{lineno}: expected 6 fields of a TREC run, got {len(fields)}")
+        try:
+            run.setdefault(fields[0], {})[fields[2]] = float(fields[4])
+        except ValueError:
+            raise SynthrankError(f"{path}:{lineno}: score {fields[4]!r} is not a number") from None
     return run
 
 
