@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## create .venv and install synthrank with its tools
 
 demo: $(STAMP) ## run the offline demo workflow: table in results/tables, figure in figures/
-	$(SNAKEMAKE) --configfile config/demo.yaml --cores $(CORES)
+	$(SNAKEMAKE) --workflow-profile profiles/demo --cores $(CORES)
 	@echo; cat results/tables/overview.md; echo; echo "figure: figures/id-vs-ood.png"
 
 test: $(STAMP) ## run the test suite (unit tests, the demo end to end, real data if ../shared/data exists)
