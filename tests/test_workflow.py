@@ -1,6 +1,7 @@
 """The workflow end to end, in a fresh copy of the repository: the demo, and the real-data path."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -103,3 +104,21 @@ def test_real_data_path(tmp_path: Path, gguf: Path) -> None:
     for name, expected in {"wikiqa": 0.4723, "medline": 0.6651, "adi": 0.4747}.items():
         assert table.loc["BM25", f"{name}/test"] == pytest.approx(expected, abs=1e-4)
     assert table.notna().all().all()
+
+
+def test_bad_input_fails_in_one_line(tmp_path: Path) -> None:
+    """A malformed corpus line stops the job with the file and line named, no traceback."""
+    demo_run = copy_workflow(tmp_path)
+    broken = demo_run / "data" / "broken"
+    shutil.copytree(demo_run / "data" / "demo" / "astronomy", broken)
+    lines = (broken / "corpus.jsonl").read_text().splitlines()
+    lines[4] = lines[4][:-1]  # cut the closing brace of line 5
+    (broken / "corpus.jsonl").write_text("\n".join(lines) + "\n")
+    config = (demo_run / "config" / "demo.yaml").read_text()
+    config = config.replace("path: data/demo/astronomy", "path: data/broken")
+    (demo_run / "config" / "broken.yaml").write_text(config)
+    done = snakemake(demo_run, "results/datasets/demo-astronomy/corpus.jsonl", "--configfile", "config/broken.yaml")
+    assert done.returncode != 0
+    assert "synthrank error in rule ingest_collection: data/broken/corpus.jsonl:5: not valid JSON" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (demo_run / "results/datasets/demo-astronomy/corpus.jsonl").exists()
