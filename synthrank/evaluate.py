@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from synthrank.errors import SynthrankError
@@ -15,7 +14,6 @@ def evaluate_run(run_path: str, qrels_path: str, metrics: list[str]) -> dict[str
     Queries of the qrels that the run does not answer score 0; run queries without
     judgments are ignored (ranx's ``make_comparable``), as trec_eval does with ``-c``.
     """
-    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.getcwd(), ".cache", "numba"))
     from ranx import Qrels, Run, evaluate
 
     qrels_dict = read_qrels(qrels_path)
@@ -23,6 +21,7 @@ def evaluate_run(run_path: str, qrels_path: str, metrics: list[str]) -> dict[str
         raise SynthrankError(f"{qrels_path}: no relevance judgments")
     run_dict = read_run(run_path)
     qrels = Qrels(qrels_dict)
+    # ranx cannot build an empty Run; a placeholder query that no qrels name scores every query 0
     run = Run({qid: docs for qid, docs in run_dict.items() if docs} or {"": {"": 0.0}})
     try:
         means = evaluate(qrels, run, metrics, make_comparable=True)
