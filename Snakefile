@@ -6,7 +6,11 @@
 # <train_dataset>/<corpus>/seed<seed>):
 #
 #   results/datasets/{dataset}/{corpus,queries}.jsonl, qrels/{split}.tsv    data.smk
-#   results/corpora/{train_dataset}/{corpus}.jsonl                         generate.smk
+#   results/exemplars/{train_dataset}/pool.jsonl                           generate.smk
+#   results/corpora/{train_dataset}/{corpus}.jsonl, .stats.json            generate.smk
+#   results/ledgers/{train_dataset}/{corpus}.jsonl (one line per LLM request)
+#   results/leakage/{train_dataset}/{corpus}.json, results/costs/{train_dataset}/estimate.md
+#   results/export/{train_dataset}/llm-requests.jsonl.gz (every paid-for answer)
 #   results/trainsets/{train_dataset}/{corpus}.jsonl                       train.smk
 #   results/models/{arch}/{train_dataset}/{corpus}/seed{seed}/             train.smk
 #   results/indexes/bm25/{dataset}/, results/runs/{dataset}/{split}/bm25.trec
@@ -36,8 +40,28 @@ include: "rules/evaluate.smk"
 include: "rules/report.smk"
 
 
+onstart:
+    # API keys come from the environment; a missing one stops the run before any job starts.
+    for variable, corpus in missing_api_keys():
+        sys.exit(
+            f"synthrank: corpus {corpus} needs the API key in environment variable {variable} (not set)"
+        )
+
+
 rule all:
     default_target: True
     input:
         rules.overview_table.output,
         rules.id_ood_figure.output,
+        expand(
+            "results/leakage/{train_dataset}/{corpus}.json",
+            train_dataset=TRAIN["dataset"],
+            corpus=GENERATED_CORPORA,
+        ),
+        expand(
+            "results/costs/{train_dataset}/estimate.md", train_dataset=TRAIN["dataset"]
+        ),
+        expand(
+            "results/export/{train_dataset}/llm-requests.jsonl.gz",
+            train_dataset=TRAIN["dataset"],
+        ),

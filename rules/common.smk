@@ -74,26 +74,6 @@ def dataset_source(wildcards):
     return spec.get("path") or spec["irds"]
 
 
-def corpus_inputs(wildcards):
-    """A generated corpus needs its prompt template and, for the local backend, the model file."""
-    spec = config["corpora"][wildcards.corpus]
-    inputs = {}
-    if "template" in spec:
-        inputs["template"] = spec["template"]
-        if GENERATORS[spec["generator"]]["backend"] == "local":
-            inputs["gguf"] = f"resources/llm/{spec['generator']}.gguf"
-    return inputs
-
-
-def corpus_generator(wildcards):
-    spec = config["corpora"][wildcards.corpus]
-    return (
-        {"name": spec["generator"], **GENERATORS[spec["generator"]]}
-        if "generator" in spec
-        else None
-    )
-
-
 # ---------------------------------------------------------------- the grid
 
 

@@ -1,3 +1,91 @@
+# Passage corpora (synthrank.generate): human positives, LLM-written passages in three
+# paradigms, mixtures; per generated corpus a ledger and a leakage report; the grid's cost
+# estimate; an export of every paid-for answer.
+
+import os
+
+CORPORA = config["corpora"]
+GENERATION = config["generation"]
+POOL = TRAIN["exemplar_pool"]
+
+
+def corpora_of(*paradigms):
+    return [name for name, spec in CORPORA.items() if spec["paradigm"] in paradigms]
+
+
+GENERATED_CORPORA = corpora_of(
+    "zero-shot", "few-shot-unsupervised", "few-shot-supervised"
+)
+TRAIN_FILES = {
+    "corpus": "results/datasets/{train_dataset}/corpus.jsonl",
+    "queries": "results/datasets/{train_dataset}/queries.jsonl",
+    "qrels": qrels_file(TRAIN["dataset"], TRAIN["split"]),
+}
+POOL_FILE = "results/exemplars/{train_dataset}/pool.jsonl"
+
+
+def pool_input(wildcards):
+    """Queries held out for few-shot-supervised prompts are in no corpus: every corpus reads the pool."""
+    return {"pool": POOL_FILE} if POOL["size"] > 0 else {}
+
+
+def evaluation_files(name):
+    """The files of every evaluation collection, one list per kind."""
+    collections = [c for _, c in test_collections()]
+    if name == "qrels":
+        return [qrels_file(c["dataset"], c["split"]) for c in collections]
+    return [dataset_file(c["dataset"], f"{name}.jsonl") for c in collections]
+
+
+def generated_inputs(wildcards):
+    spec = CORPORA[wildcards.corpus]
+    inputs = {"template": spec["template"], **pool_input(wildcards)}
+    if GENERATORS[spec["generator"]]["backend"] == "local":
+        inputs["gguf"] = f"resources/llm/{spec['generator']}.gguf"
+    if spec["paradigm"] == "few-shot-unsupervised":
+        inputs["evaluation_qrels"] = evaluation_files("qrels")
+    return inputs
+
+
+def corpus_spec_of(name):
+    """A corpus's config with its generator's resolved in (what build_corpus needs)."""
+    spec = {"name": name, **CORPORA[name]}
+    if "generator" in spec:
+        spec["generator"] = {"name": spec["generator"], **GENERATORS[spec["generator"]]}
+    return spec
+
+
+def corpus_spec(wildcards):
+    return corpus_spec_of(wildcards.corpus)
+
+
+def mixture_components(wildcards):
+    return [
+        c if isinstance(c, str) else c["corpus"]
+        for c in CORPORA[wildcards.corpus]["components"]
+    ]
+
+
+def missing_api_keys():
+    """(variable, corpus) for each corpus still to generate whose API key is not set."""
+    if os.environ.get("SYNTHRANK_OFFLINE", "") not in ("", "0", "false", "no"):
+        return []
+    missing = []
+    for name in GENERATED_CORPORA:
+        if os.path.exists(f"results/corpora/{TRAIN['dataset']}/{name}.jsonl"):
+            continue
+        env = GENERATORS[CORPORA[name]["generator"]].get("api_key_env")
+        if env and not os.environ.get(env):
+            missing.append((env, name))
+    return missing
+
+
+def needs_gpu(wildcards):
+    """vLLM generation runs on a GPU; API-bound generation never holds one."""
+    spec = CORPORA[wildcards.corpus]
+    return int(GENERATORS[spec["generator"]]["backend"] == "vllm")
+
+
 rule fetch_llm_gguf:
     output:
         "resources/llm/{generator}.gguf",
@@ -11,27 +99,168 @@ rule fetch_llm_gguf:
         "../scripts/fetch_llm_gguf.py"
 
 
-rule passage_corpus:
+rule exemplar_pool:
     input:
-        unpack(corpus_inputs),
-        corpus="results/datasets/{train_dataset}/corpus.jsonl",
-        queries="results/datasets/{train_dataset}/queries.jsonl",
-        qrels=qrels_file(TRAIN["dataset"], TRAIN["split"]),
+        **TRAIN_FILES,
+        evaluation_queries=evaluation_files("queries"),
+    output:
+        POOL_FILE,
+    log:
+        "logs/exemplar_pool/{train_dataset}.log",
+    benchmark:
+        "benchmarks/exemplar_pool/{train_dataset}.tsv"
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        pool=POOL,
+    script:
+        "../scripts/exemplar_pool.py"
+
+
+rule human_corpus:
+    input:
+        unpack(pool_input),
+        **TRAIN_FILES,
     output:
         passages="results/corpora/{train_dataset}/{corpus}.jsonl",
         stats="results/corpora/{train_dataset}/{corpus}.stats.json",
     log:
-        "logs/passage_corpus/{train_dataset}/{corpus}.log",
+        "logs/human_corpus/{train_dataset}/{corpus}.log",
     benchmark:
-        "benchmarks/passage_corpus/{train_dataset}/{corpus}.tsv"
+        "benchmarks/human_corpus/{train_dataset}/{corpus}.tsv"
+    wildcard_constraints:
+        corpus=alternatives(corpora_of("human")) or "$^",
     conda:
         "../envs/synthrank.yaml"
-    threads: 2
     params:
-        paradigm=lambda wildcards: config["corpora"][wildcards.corpus]["paradigm"],
-        generator=corpus_generator,
-        cache=config["generation"]["cache"],
+        spec=corpus_spec,
         max_queries=TRAIN.get("max_queries"),
         sample_seed=TRAIN["sample_seed"],
     script:
         "../scripts/passage_corpus.py"
+
+
+rule generated_corpus:
+    input:
+        unpack(generated_inputs),
+        **TRAIN_FILES,
+    output:
+        passages="results/corpora/{train_dataset}/{corpus}.jsonl",
+        stats="results/corpora/{train_dataset}/{corpus}.stats.json",
+        ledger="results/ledgers/{train_dataset}/{corpus}.jsonl",
+    log:
+        "logs/generated_corpus/{train_dataset}/{corpus}.log",
+    benchmark:
+        "benchmarks/generated_corpus/{train_dataset}/{corpus}.tsv"
+    wildcard_constraints:
+        corpus=alternatives(GENERATED_CORPORA) or "$^",
+    conda:
+        "../envs/synthrank.yaml"
+    threads: 2
+    resources:
+        gpu=needs_gpu,
+    params:
+        spec=corpus_spec,
+        cache=GENERATION["cache"],
+        quality=GENERATION["quality"],
+        max_queries=TRAIN.get("max_queries"),
+        sample_seed=TRAIN["sample_seed"],
+    script:
+        "../scripts/passage_corpus.py"
+
+
+rule mixture_corpus:
+    input:
+        unpack(pool_input),
+        **TRAIN_FILES,
+        components=lambda wildcards: [
+            f"results/corpora/{wildcards.train_dataset}/{name}.jsonl"
+            for name in mixture_components(wildcards)
+        ],
+    output:
+        passages="results/corpora/{train_dataset}/{corpus}.jsonl",
+        stats="results/corpora/{train_dataset}/{corpus}.stats.json",
+    log:
+        "logs/mixture_corpus/{train_dataset}/{corpus}.log",
+    benchmark:
+        "benchmarks/mixture_corpus/{train_dataset}/{corpus}.tsv"
+    wildcard_constraints:
+        corpus=alternatives(corpora_of("mixture")) or "$^",
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        spec=corpus_spec,
+        max_queries=TRAIN.get("max_queries"),
+        sample_seed=TRAIN["sample_seed"],
+    script:
+        "../scripts/passage_corpus.py"
+
+
+rule leakage_report:
+    input:
+        unpack(pool_input),
+        passages="results/corpora/{train_dataset}/{corpus}.jsonl",
+        corpora=evaluation_files("corpus"),
+        queries=evaluation_files("queries"),
+        qrels=evaluation_files("qrels"),
+    output:
+        "results/leakage/{train_dataset}/{corpus}.json",
+    log:
+        "logs/leakage_report/{train_dataset}/{corpus}.log",
+    benchmark:
+        "benchmarks/leakage_report/{train_dataset}/{corpus}.tsv"
+    wildcard_constraints:
+        corpus=alternatives(GENERATED_CORPORA) or "$^",
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        collections=[
+            {"name": f"{c['dataset']}/{c['split']}", "dataset": c["dataset"]}
+            for _, c in test_collections()
+        ],
+        paradigm=lambda wildcards: CORPORA[wildcards.corpus]["paradigm"],
+        ngram=GENERATION["leakage"]["ngram"],
+    script:
+        "../scripts/leakage_report.py"
+
+
+rule cost_estimate:
+    input:
+        unpack(pool_input),
+        **TRAIN_FILES,
+        templates=[CORPORA[name]["template"] for name in GENERATED_CORPORA],
+        evaluation_qrels=evaluation_files("qrels"),
+    output:
+        json="results/costs/{train_dataset}/estimate.json",
+        markdown="results/costs/{train_dataset}/estimate.md",
+    log:
+        "logs/cost_estimate/{train_dataset}.log",
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        specs=[corpus_spec_of(name) for name in GENERATED_CORPORA],
+        cache=GENERATION["cache"],
+        max_queries=TRAIN.get("max_queries"),
+        sample_seed=TRAIN["sample_seed"],
+    script:
+        "../scripts/cost_estimate.py"
+
+
+rule export_generation:
+    input:
+        ledgers=expand(
+            "results/ledgers/{train_dataset}/{corpus}.jsonl",
+            train_dataset=TRAIN["dataset"],
+            corpus=GENERATED_CORPORA,
+        ),
+    output:
+        "results/export/{train_dataset}/llm-requests.jsonl.gz",
+    log:
+        "logs/export_generation/{train_dataset}.log",
+    localrule: True
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        cache=GENERATION["cache"],
+    script:
+        "../scripts/export_generation.py"

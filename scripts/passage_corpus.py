@@ -1,26 +1,29 @@
-from synthrank.generate import Generator, build_corpus
+from synthrank.generate import CorpusSpec, build_corpus
 from synthrank.step import run
 
 
 def main() -> None:
-    spec = snakemake.params.generator
-    generator = None
-    if spec is not None:
-        generator = Generator.from_config(
-            spec["name"], spec, gguf=snakemake.input.get("gguf"), threads=snakemake.threads
-        )
+    inputs, params = snakemake.input, snakemake.params
+    spec = CorpusSpec.from_config(
+        params.spec,
+        gguf=inputs.get("gguf"),
+        threads=snakemake.threads,
+        component_paths=list(inputs.get("components", [])),
+        quality=params.get("quality"),
+    )
     build_corpus(
-        paradigm=snakemake.params.paradigm,
+        spec,
         out_path=snakemake.output.passages,
         stats_path=snakemake.output.stats,
-        corpus_path=snakemake.input.corpus,
-        queries_path=snakemake.input.queries,
-        qrels_path=snakemake.input.qrels,
-        generator=generator,
-        template_path=snakemake.input.get("template"),
-        cache_path=snakemake.params.cache,
-        max_queries=snakemake.params.max_queries,
-        sample_seed=snakemake.params.sample_seed,
+        ledger_path=snakemake.output.get("ledger"),
+        corpus_path=inputs.corpus,
+        queries_path=inputs.queries,
+        qrels_path=inputs.qrels,
+        cache_path=params.get("cache"),
+        pool_path=inputs.get("pool"),
+        max_queries=params.max_queries,
+        sample_seed=params.sample_seed,
+        evaluation_qrels=list(inputs.get("evaluation_qrels", [])),
     )
 
 

@@ -87,28 +87,91 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
     for domain in ("in_domain", "out_of_domain"):
         for i, coll in enumerate(config["evaluation"][domain]):
             check_collection(f"evaluation.{domain}.{i}", coll["dataset"], coll["split"])
-    for name, corpus in config["corpora"].items():
-        where = f"corpora.{name}"
-        if corpus["paradigm"] == "human":
-            extra = [key for key in ("generator", "template") if key in corpus]
-            if extra:
-                raise SynthrankError(f"{source}: {where}.{extra[0]}: a human corpus has no {extra[0]}")
-            continue
-        for key in ("generator", "template"):
-            if key not in corpus:
-                raise SynthrankError(f"{source}: {where}: a {corpus['paradigm']} corpus needs '{key}'")
-        if corpus["generator"] not in config["generators"]:
-            raise SynthrankError(
-                f"{source}: {where}.generator: {corpus['generator']!r} is not defined under generators"
-            )
-        if not Path(corpus["template"]).is_file():
-            raise SynthrankError(f"{source}: {where}.template: file {corpus['template']} does not exist")
-    for name, gen in config["generators"].items():
-        if gen["backend"] == "local" and "gguf" not in gen:
-            raise SynthrankError(f"{source}: generators.{name}: the local backend needs 'gguf'")
+    _check_generators(config, source)
+    _check_corpora(config, source)
     for name, arch in config["architectures"].items():
         if arch["kind"] == "cross-encoder" and (arch["query_prefix"] or arch["passage_prefix"]):
             raise SynthrankError(f"{source}: architectures.{name}: prefixes are for bi-encoders only")
+
+
+GENERATED = ("zero-shot", "few-shot-unsupervised", "few-shot-supervised")
+
+
+def _check_generators(config: MutableMapping[str, Any], source: str) -> None:
+    for name, gen in config["generators"].items():
+        where = f"{source}: generators.{name}"
+        backend = gen["backend"]
+        if backend == "local" and "gguf" not in gen:
+            raise SynthrankError(f"{where}: the local backend needs 'gguf'")
+        if backend != "local" and "gguf" in gen:
+            raise SynthrankError(f"{where}.gguf: only the local backend runs a GGUF file")
+        if "batch" in gen and backend not in ("openai", "gemini"):
+            raise SynthrankError(f"{where}.batch: Batch APIs exist for the openai and gemini backends only")
+        if backend in ("openai", "gemini") and "base_url" not in gen and "api_key_env" not in gen:
+            raise SynthrankError(f"{where}: the {backend} API needs 'api_key_env' (the variable holding the key)")
+        if backend == "vllm" and ("base_url" in gen or "api_key_env" in gen):
+            raise SynthrankError(
+                f"{where}: the vllm backend runs in-process; for a `vllm serve` server use backend openai + base_url"
+            )
+
+
+def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
+    from synthrank.prompts import PromptTemplate
+
+    corpora = config["corpora"]
+    training = config["training"]
+    max_queries = training.get("max_queries")
+    pool_size = training["exemplar_pool"]["size"]
+    allowed = {
+        "human": {"queries"},
+        "mixture": {"components"},
+        "zero-shot": {"generator", "template", "queries", "samples_per_query"},
+    }
+    allowed["few-shot-unsupervised"] = allowed["few-shot-supervised"] = allowed["zero-shot"] | {"exemplars"}
+    for name, corpus in corpora.items():
+        where = f"{source}: corpora.{name}"
+        paradigm = corpus["paradigm"]
+        extra = sorted(set(corpus) - allowed[paradigm] - {"paradigm"})
+        if extra:
+            raise SynthrankError(f"{where}.{extra[0]}: a {paradigm} corpus has no {extra[0]}")
+        if max_queries is not None and corpus.get("queries", 0) > max_queries:
+            raise SynthrankError(f"{where}.queries: {corpus['queries']} > training.max_queries ({max_queries})")
+        if paradigm == "mixture":
+            if "components" not in corpus:
+                raise SynthrankError(f"{where}: a mixture needs 'components'")
+            for i, comp in enumerate(corpus["components"]):
+                comp_name = comp if isinstance(comp, str) else comp["corpus"]
+                if comp_name not in corpora:
+                    raise SynthrankError(f"{where}.components.{i}: {comp_name!r} is not defined under corpora")
+                if corpora[comp_name]["paradigm"] == "mixture":
+                    raise SynthrankError(f"{where}.components.{i}: {comp_name!r} is itself a mixture")
+                size = corpora[comp_name].get("queries", max_queries)
+                if not isinstance(comp, str) and size is not None:
+                    wanted = comp.get("offset", 0) + comp.get("queries", 0)
+                    if wanted > size:
+                        raise SynthrankError(
+                            f"{where}.components.{i}: needs {wanted} queries of {comp_name!r}, which answers {size}"
+                        )
+            continue
+        if paradigm == "human":
+            continue
+        for key in ("generator", "template"):
+            if key not in corpus:
+                raise SynthrankError(f"{where}: a {paradigm} corpus needs '{key}'")
+        if corpus["generator"] not in config["generators"]:
+            raise SynthrankError(f"{where}.generator: {corpus['generator']!r} is not defined under generators")
+        if not Path(corpus["template"]).is_file():
+            raise SynthrankError(f"{where}.template: file {corpus['template']} does not exist")
+        PromptTemplate.load(corpus["template"], paradigm)  # a bad placeholder fails now, not mid-grid
+        if paradigm.startswith("few-shot"):
+            corpus.setdefault("exemplars", {"k": 3, "sampling": "per-query", "seed": 0})
+        if paradigm == "few-shot-supervised":
+            k = corpus["exemplars"]["k"]
+            used = corpus["exemplars"].get("pool", pool_size)
+            if pool_size < max(k, used):
+                raise SynthrankError(
+                    f"{where}.exemplars: needs training.exemplar_pool.size >= {max(k, used)} (it is {pool_size})"
+                )
 
 
 def load(path: str | Path) -> MutableMapping[str, Any]:

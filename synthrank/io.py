@@ -13,6 +13,7 @@ killed job never leaves a half-written file that looks complete.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import shutil
@@ -63,9 +64,11 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
-    """Stream ``(line number, line)`` of a text file; an unreadable file is a one-line error."""
+    """Stream ``(line number, line)`` of a text file (gzip if it ends in .gz); an unreadable file is
+    a one-line error."""
     try:
-        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below, streamed lazily
+        opener: Any = gzip.open if str(path).endswith(".gz") else open
+        handle = opener(path, "rt", encoding="utf-8")
     except OSError as exc:
         raise SynthrankError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:

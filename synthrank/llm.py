@@ -194,18 +194,32 @@ class RequestCache:
 
     # -- export / import: a reviewer rebuilds every corpus from an exported cache, without keys
 
-    def export(self, out: str | os.PathLike[str]) -> int:
-        """Write every (request, response) as JSONL; returns the number of entries."""
+    def export(self, out: str | os.PathLike[str], keys: Sequence[str] | None = None) -> int:
+        """Write (request, response) entries as JSONL (gzip if ``out`` ends in .gz; no timestamp in
+        the gzip header, so the same entries give the same bytes); ``keys``: only these, in order."""
+        import gzip
+
         from synthrank.io import atomic_write
 
-        rows = self._connect().execute("SELECT key, request, response, created, batch_id FROM responses ORDER BY key")
+        conn = self._connect()
+        query = "SELECT key, request, response, created, batch_id FROM responses"
+        if keys is None:
+            rows: Iterator[Any] = iter(conn.execute(query + " ORDER BY key"))
+        else:
+            rows = (conn.execute(query + " WHERE key = ?", (key,)).fetchone() for key in keys)
         count = 0
-        with atomic_write(out) as fh:
-            for key, request, response, created, batch_id in rows:
+        with atomic_write(out, "wb") as raw:
+            stream: Any = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if str(out).endswith(".gz") else raw
+            for row in rows:
+                if row is None:
+                    raise SynthrankError(f"{self.path}: a ledger names a request the cache does not hold")
+                key, request, response, created, batch_id = row
                 entry = {"key": key, "request": json.loads(request), "response": json.loads(response)}
                 entry |= {"created": created, "batch_id": batch_id}
-                fh.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
+                stream.write((json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
                 count += 1
+            if stream is not raw:
+                stream.close()
         return count
 
     def import_(self, path: str | os.PathLike[str]) -> int:
@@ -228,6 +242,17 @@ class RequestCache:
             )
             count += 1
         return count
+
+
+def export_answers(cache_path: str, ledger_paths: Sequence[str], out: str) -> int:
+    """Export the cached answers the corpora's ledgers name (sorted, deduplicated): with it, a
+    reviewer rebuilds every corpus without API keys (``python -m synthrank.llm import``)."""
+    from synthrank.io import iter_jsonl
+
+    keys = sorted({entry["request_sha256"] for path in ledger_paths for entry in iter_jsonl(path, ("request_sha256",))})
+    count = RequestCache(cache_path).export(out, keys)
+    log.info("exported %d answers to %s", count, out)
+    return count
 
 
 class OnlineTransport(Protocol):
@@ -475,3 +500,30 @@ def make_transport(
 
         return VllmOffline(model=model, **options)
     raise SynthrankError(f"backend {backend!r} has no transport (local, openai, gemini, vllm)")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m synthrank.llm import FILE [--cache PATH]``: load an exported answer file into the
+    request cache; then ``SYNTHRANK_OFFLINE=1 snakemake ...`` rebuilds the corpora with no API key."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m synthrank.llm", description=main.__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    imp = sub.add_parser("import", help="add an export (.jsonl or .jsonl.gz) to the request cache")
+    imp.add_argument("file")
+    imp.add_argument("--cache", default="results/cache/llm-requests.sqlite")
+    exp = sub.add_parser("export", help="write the whole request cache as JSONL")
+    exp.add_argument("file")
+    exp.add_argument("--cache", default="results/cache/llm-requests.sqlite")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "import":
+            print(f"imported {RequestCache(args.cache).import_(args.file)} answers into {args.cache}")
+        else:
+            print(f"exported {RequestCache(args.cache).export(args.file)} answers to {args.file}")
+    except SynthrankError as exc:
+        sys.exit(f"synthrank: {exc}")
+
+
+if __name__ == "__main__":
+    main()

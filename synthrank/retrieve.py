@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import random
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -40,24 +39,6 @@ def judged_queries(queries_path: str | os.PathLike[str], qrels_path: str | os.Pa
     if missing:
         raise SynthrankError(f"{qrels_path}: query id {missing[0]!r} is not in {queries_path}")
     return {qid: queries[qid] for qid in qrels}
-
-
-def training_queries(
-    queries_path: str | os.PathLike[str],
-    qrels_path: str | os.PathLike[str],
-    max_queries: int | None = None,
-    seed: int = 0,
-) -> dict[str, str]:
-    """The judged training queries, or a seeded random sample of ``max_queries`` of them.
-
-    Every corpus of a training dataset is built from this same sample, so human and generated
-    corpora answer the same queries.
-    """
-    queries = judged_queries(queries_path, qrels_path)
-    if max_queries is None or max_queries >= len(queries):
-        return queries
-    keep = set(random.Random(seed).sample(sorted(queries), max_queries))
-    return {qid: text for qid, text in queries.items() if qid in keep}
 
 
 def _pyserini(module: str) -> Any:

@@ -1,0 +1,23 @@
+from synthrank.costs import estimate
+from synthrank.generate import CorpusSpec
+from synthrank.step import run
+
+
+def main() -> None:
+    inputs, params = snakemake.input, snakemake.params
+    estimate(
+        [CorpusSpec.from_config(spec) for spec in params.specs],
+        snakemake.output.json,
+        snakemake.output.markdown,
+        inputs.corpus,
+        inputs.queries,
+        inputs.qrels,
+        pool_path=inputs.get("pool"),
+        max_queries=params.max_queries,
+        sample_seed=params.sample_seed,
+        evaluation_qrels=list(inputs.evaluation_qrels),
+        cache_path=params.cache,
+    )
+
+
+run(snakemake, main)
