@@ -32,6 +32,7 @@ if not config:
 
 
 include: "rules/common.smk"
+include: "rules/corpora.smk"
 include: "rules/data.smk"
 include: "rules/generate.smk"
 include: "rules/train.smk"
