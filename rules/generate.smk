@@ -20,6 +20,7 @@ rule exemplar_pool:
     input:
         **TRAIN_FILES,
         evaluation_queries=evaluation_files("queries"),
+        evaluation_qrels=evaluation_files("qrels"),
     output:
         POOL_FILE,
     log:

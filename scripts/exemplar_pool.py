@@ -8,7 +8,7 @@ run(
         snakemake.input.corpus,
         snakemake.input.queries,
         snakemake.input.qrels,
-        list(snakemake.input.evaluation_queries),
+        list(zip(snakemake.input.evaluation_queries, snakemake.input.evaluation_qrels, strict=True)),
         size=snakemake.params.pool["size"],
         seed=snakemake.params.pool["seed"],
     ),

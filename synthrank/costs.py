@@ -80,16 +80,16 @@ def estimate(
                 "completion_tokens_max": max_completion,
                 "completion_tokens_expected": expected_completion,
                 "completion_basis": "cache mean" if observed is not None else "max_tokens",
-                "usd_expected": round(generator.cost(prompt_tokens, expected_completion, batch), 2),
-                "usd_max": round(generator.cost(prompt_tokens, max_completion, batch), 2),
+                "usd_expected": round(generator.cost(prompt_tokens, expected_completion, batch), 4),
+                "usd_max": round(generator.cost(prompt_tokens, max_completion, batch), 4),
             }
         )
     write_json(
         out_json,
         {
             "corpora": rows,
-            "total_usd_expected": round(sum(r["usd_expected"] for r in rows), 2),
-            "total_usd_max": round(sum(r["usd_max"] for r in rows), 2),
+            "total_usd_expected": round(sum(r["usd_expected"] for r in rows), 4),
+            "total_usd_max": round(sum(r["usd_max"] for r in rows), 4),
         },
     )
     _write_markdown(out_md, rows)
@@ -104,7 +104,7 @@ def _write_markdown(path: str, rows: Sequence[Mapping[str, Any]]) -> None:
         lines.append(
             f"| {r['corpus']} | {r['generator']}{' (batch)' if r['batch'] else ''} | {r['requests']:,} | "
             f"{r['prompt_tokens']:,} | {r['completion_tokens_expected']:,} / {r['completion_tokens_max']:,} | "
-            f"{r['usd_expected']:.2f} / {r['usd_max']:.2f} |"
+            f"{r["usd_expected"]:.4f} / {r["usd_max"]:.4f} |"
         )
     total_e = sum(r["usd_expected"] for r in rows)
     total_m = sum(r["usd_max"] for r in rows)

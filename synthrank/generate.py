@@ -114,16 +114,20 @@ def build_exemplar_pool(
     corpus_path: str,
     queries_path: str,
     qrels_path: str,
-    evaluation_queries: Sequence[str],
+    evaluation: Sequence[tuple[str, str]],
     size: int,
     seed: int,
 ) -> int:
     """The labelled (query, passage) pool few-shot-supervised prompts draw from.
 
     Drawn in a seeded order from the judged training queries, skipping any query whose text
-    (normalised) is also an evaluation query; these queries are then excluded from every corpus.
+    (normalised) is also an evaluation query (``evaluation``: (queries, qrels) file pairs);
+    these queries are then excluded from every corpus.
     """
-    eval_texts = {normalise_text(text) for path in evaluation_queries for text in read_texts(path).values()}
+    eval_texts = set()
+    for eval_queries, eval_qrels in evaluation:  # (queries file, qrels file) of each evaluation collection
+        texts = read_texts(eval_queries)
+        eval_texts |= {normalise_text(texts[qid]) for qid in read_qrels(eval_qrels) if qid in texts}
     queries = judged_queries(queries_path, qrels_path)
     qrels = read_qrels(qrels_path)
     order = sorted(q for q in queries if any(s > 0 for s in qrels[q].values()))

@@ -113,8 +113,10 @@ def test_query_order_prefixes_and_exemplar_pool(demo_files: dict[str, str], tmp_
     first = list(full)  # the pool's own order uses its seed
     pool_order = query_order(q, r, seed=5)
     clash = next(iter(pool_order))
-    write_jsonl(eval_queries, [{"_id": "e1", "text": pool_order[clash].upper() + "?"}])
-    build_exemplar_pool(str(tmp_path / "pool.jsonl"), demo_files["cooking-corpus"], q, r, [str(eval_queries)], 5, 5)
+    write_jsonl(eval_queries, [{"_id": "e1", "text": pool_order[clash].upper() + "?"}, {"_id": "e2", "text": "x"}])
+    (tmp_path / "eval.tsv").write_text("e1\td1\t1\n")
+    evaluation = [(str(eval_queries), str(tmp_path / "eval.tsv"))]
+    build_exemplar_pool(str(tmp_path / "pool.jsonl"), demo_files["cooking-corpus"], q, r, evaluation, 5, 5)
     pool = list(iter_jsonl(tmp_path / "pool.jsonl"))
     assert len(pool) == 5 and clash not in {p["query_id"] for p in pool}
     assert all(p["passage"] for p in pool)
@@ -149,7 +151,7 @@ def test_few_shot_paradigms_against_local_server(llm_server: str, demo_files: di
     """Both few-shot paradigms end to end on the demo collection with the real LLM."""
     q, r, c = demo_files["cooking-queries"], demo_files["cooking-train"], demo_files["cooking-corpus"]
     pool = tmp_path / "pool.jsonl"
-    build_exemplar_pool(str(pool), c, q, r, [demo_files["cooking-queries"].replace("cooking", "astronomy")], 6, 0)
+    build_exemplar_pool(str(pool), c, q, r, [(q, demo_files["cooking-test"])], 6, 0)
     gen_cfg = {"name": "smol", "backend": "openai", "model": "SmolLM2-135M-Instruct", "base_url": llm_server}
     gen_cfg |= {"concurrency": 2, "sampling": {"temperature": 0.7, "top_p": 0.9, "max_tokens": 40, "seed": 1}}
     for paradigm, template in (
@@ -178,7 +180,7 @@ def test_few_shot_paradigms_against_local_server(llm_server: str, demo_files: di
         if paradigm == "few-shot-supervised":
             assert {e for rec in records for e in rec["exemplar_ids"]} <= pool_ids
         else:  # raw passages, never one judged for an evaluation query
-            test_judged = {line.split("\t")[2] for line in Path(demo_files["cooking-test"]).read_text().splitlines()}
+            test_judged = {line.split("\t")[1] for line in Path(demo_files["cooking-test"]).read_text().splitlines()}
             assert not {e for rec in records for e in rec["exemplar_ids"]} & test_judged
         assert not {rec["query_id"] for rec in records} & pool_ids  # pool queries are in no corpus
 

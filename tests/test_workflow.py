@@ -62,7 +62,13 @@ def test_demo_table(demo_run: Path) -> None:
 def test_demo_provenance(demo_run: Path) -> None:
     passages = [json.loads(line) for line in (demo_run / "results/corpora/demo-cooking/zero-shot-smollm2.jsonl").open()]
     stats = json.loads((demo_run / "results/corpora/demo-cooking/zero-shot-smollm2.stats.json").read_text())
-    assert stats["requests"] == 60 and len(passages) == stats["passages"] > 50
+    ledger = [json.loads(line) for line in (demo_run / "results/ledgers/demo-cooking/zero-shot-smollm2.jsonl").open()]
+    assert stats["requests"] == len(ledger) >= 60 and len(passages) == stats["passages"] > 50
+    assert sum(e["status"] == "kept" for e in ledger) == len(passages)
+    assert stats["flags"]["truncated"] == sum("truncated" in p["flags"] for p in passages)
+    leakage = json.loads((demo_run / "results/leakage/demo-cooking/zero-shot-smollm2.json").read_text())
+    assert set(leakage["collections"]) == {"demo-cooking/test", "demo-astronomy/test"} and not leakage["problems"]
+    assert (demo_run / "results/export/demo-cooking/llm-requests.jsonl.gz").stat().st_size > 1000
     keys = {"query_id", "text", "model", "template_sha256", "sampling", "prompt_tokens", "completion_tokens"}
     assert all(keys <= set(p) for p in passages)
     metric = json.loads((demo_run / "results/metrics/demo-astronomy/test/bi-encoder/untuned.json").read_text())
