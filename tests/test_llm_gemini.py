@@ -219,3 +219,12 @@ def test_batch_settings_are_checked():
         GeminiBatch(MODEL, "http://127.0.0.1:9", "k", 10, poll_secs=5)
     with pytest.raises(SynthrankError, match="max_requests"):
         make_transport("gemini", MODEL, base_url="http://127.0.0.1:9", batch={"max_requests": 0})
+
+
+def test_missing_api_key_is_one_line(monkeypatch):
+    """Without a key (argument or GEMINI_API_KEY/GOOGLE_API_KEY) the real API cannot be used: one line."""
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(SynthrankError, match="gemini: cannot create the client") as info:
+        GeminiChat(MODEL, None, "", 10)
+    assert "\n" not in str(info.value)
