@@ -15,6 +15,11 @@
    or 500 inside a batch is worth one more try; a failed or expired *job* is reported, not
    resubmitted: its cause is usually systematic and a retry costs another day).
 
+A create call that fails ambiguously (a timeout, a dropped connection, a 5xx: the job may exist
+all the same) is not simply repeated: each submission carries a fresh tag (OpenAI: batch
+``metadata``, Gemini: the job's display name) and before trying again the recent jobs are
+listed and one with that tag is adopted, so a lost answer does not pay for a second job.
+
 Requests still unanswered are left uncached and logged in one line; the
 :class:`~synthrank.llm.Fetcher` then names them, and a rerun submits only those.
 
@@ -25,9 +30,11 @@ mode is :class:`synthrank.llm_gemini.GeminiBatch`.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -41,6 +48,9 @@ log = logging.getLogger(__name__)
 
 #: the batch settings a generator accepts (``generators.<name>.batch``) and their defaults
 BATCH_DEFAULTS: dict[str, float] = {"poll_seconds": 60.0, "max_requests": 1000}
+
+#: how many of the most recent jobs are searched for a tagged submission whose answer was lost
+RECENT_JOBS = 100
 
 #: consecutive failed polls of one job before giving up (the job stays recorded: a rerun resumes it)
 MAX_POLL_FAILURES = 30
@@ -113,8 +123,12 @@ class RemoteBatch:
 
     # -- what a Batch API implements
 
-    def submit(self, chunk: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
-        """Create one remote job for ``chunk``; returns its id."""
+    def submit(self, chunk: Sequence[tuple[str, Mapping[str, Any]]], tag: str) -> str:
+        """Create one remote job for ``chunk``, labelled with ``tag``; returns its id."""
+        raise NotImplementedError
+
+    def find(self, tag: str) -> str | None:
+        """The id of a recent job labelled ``tag``, if the API has one."""
         raise NotImplementedError
 
     def status(self, job_id: str) -> JobStatus:
@@ -171,13 +185,28 @@ class RemoteBatch:
     def _submit_all(self, items: Sequence[tuple[str, Mapping[str, Any]]], cache: RequestCache) -> dict[str, list[str]]:
         jobs = {}
         for chunk in chunks(items, self.max_requests, self.max_bytes):
-            job_id = self._retrying(lambda chunk=chunk: self.submit(chunk))
+            job_id = self._retrying(self._submitter(chunk))
             keys = [key for key, _ in chunk]
             cache.record_batch(job_id, self.backend, self.model, keys)  # before waiting: a restart resumes it
             self.submitted += 1
             jobs[job_id] = keys
             log.info("%s: submitted job %s with %d requests", self.where, job_id, len(keys))
         return jobs
+
+    def _submitter(self, chunk: Sequence[tuple[str, Mapping[str, Any]]]) -> Callable[[], str]:
+        """One attempt at submitting ``chunk``; a retry first adopts the job an earlier attempt made."""
+        tag = uuid.uuid4().hex[:16]
+        tried = False
+
+        def attempt() -> str:
+            nonlocal tried
+            if tried and (found := self.find(tag)) is not None:
+                log.info("%s: adopting job %s, created by an attempt whose answer was lost", self.where, found)
+                return found
+            tried = True
+            return self.submit(chunk, tag)
+
+        return attempt
 
     def _wait(
         self, jobs: Mapping[str, list[str]], requests: Mapping[str, Mapping[str, Any]], cache: RequestCache
@@ -293,7 +322,7 @@ class OpenAIBatch(RemoteBatch):
         except openai.APIResponseValidationError as exc:
             raise TransientError(f"{what}: malformed response ({exc})") from None
 
-    def submit(self, chunk: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    def submit(self, chunk: Sequence[tuple[str, Mapping[str, Any]]], tag: str) -> str:
         lines = (
             json.dumps(
                 {"custom_id": key, "method": "POST", "url": "/v1/chat/completions", "body": api_body(request)},
@@ -312,10 +341,19 @@ class OpenAIBatch(RemoteBatch):
                 input_file_id=upload.id,
                 endpoint="/v1/chat/completions",
                 completion_window="24h",
-                metadata={"client": "synthrank", "requests": str(len(chunk))},
+                metadata={"client": "synthrank", "synthrank_tag": tag},
             ),
         )
         return str(job.id)
+
+    def find(self, tag: str) -> str | None:
+        recent = self._call(
+            "batch list", lambda: list(itertools.islice(self._client.batches.list(limit=RECENT_JOBS), RECENT_JOBS))
+        )
+        for job in recent:
+            if (job.metadata or {}).get("synthrank_tag") == tag:
+                return str(job.id)
+        return None
 
     def status(self, job_id: str) -> JobStatus:
         import openai

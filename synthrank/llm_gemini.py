@@ -19,13 +19,14 @@ answers leave normalised to the OpenAI chat-completion shape:
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from synthrank.errors import SynthrankError
 from synthrank.llm import RESERVED, TransientError
-from synthrank.llm_batch import Collected, JobStatus, RemoteBatch, batch_settings
+from synthrank.llm_batch import RECENT_JOBS, Collected, JobStatus, RemoteBatch, batch_settings
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ class GeminiBatch(RemoteBatch):
         super().__init__(model, poll_seconds, max_requests)
         self._client = make_client(base_url, api_key, timeout)
 
-    def submit(self, chunk: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    def submit(self, chunk: Sequence[tuple[str, Mapping[str, Any]]], tag: str) -> str:
         from google.genai import types
 
         inlined = []
@@ -235,7 +236,7 @@ class GeminiBatch(RemoteBatch):
             inlined.append(
                 types.InlinedRequest(contents=args["contents"], config=args["config"], metadata={"key": key})
             )
-        name = f"synthrank-{chunk[0][0][:12]}-{len(chunk)}"
+        name = f"synthrank-{tag}"
         job = _call(
             f"{self.where}: create",
             lambda: self._client.batches.create(model=self.model, src=inlined, config={"display_name": name}),
@@ -243,6 +244,14 @@ class GeminiBatch(RemoteBatch):
         if not job.name:
             raise TransientError(f"{self.where}: the create call returned no job name")
         return str(job.name)
+
+    def find(self, tag: str) -> str | None:
+        pager = _call(f"{self.where}: list", lambda: self._client.batches.list(config={"page_size": RECENT_JOBS}))
+        recent = _call(f"{self.where}: list", lambda: list(itertools.islice(pager, RECENT_JOBS)))
+        for job in recent:
+            if job.display_name == f"synthrank-{tag}":
+                return str(job.name)
+        return None
 
     def status(self, job_id: str) -> JobStatus:
         from google.genai import errors

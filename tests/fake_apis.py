@@ -9,9 +9,14 @@ Endpoints (``{v}`` is the API version in the path, ``v1`` or ``v1beta``):
 - Gemini: ``POST /{v}/models/{model}:generateContent``, ``POST /{v}/models/{model}:batchGenerateContent``
   (answers a long-running Operation ``{name: batches/..., metadata: GenerateContentBatch}``),
   ``GET /{v}/batches/{id}`` (the Operation; when done ``metadata.output.inlinedResponses`` and
-  ``response.inlinedResponses``, answers in request order, request metadata not echoed).
+  ``response.inlinedResponses``, answers in request order, request metadata not echoed),
+  ``GET /{v}/batches?pageSize=N`` (``{operations: [...]}``).
 - OpenAI: ``POST /v1/files`` (multipart: ``purpose``, ``file``), ``POST /v1/batches``,
-  ``GET /v1/batches/{id}``, ``GET /v1/files/{id}/content``.
+  ``GET /v1/batches/{id}``, ``GET /v1/batches?limit=N`` (a list object, newest first),
+  ``GET /v1/files/{id}/content``.
+
+``lose_next_create`` makes a server create the job and then answer 503, as when the answer to a
+create call is lost on the way back.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ class FakeAPI:
         raise NotImplementedError
 
     def calls(self, method: str, pattern: str) -> list[Seen]:
+        """The requests whose path (without its query) matches ``pattern``."""
         return [s for s in self.seen if s.method == method and re.fullmatch(pattern, s.path.split("?")[0])]
 
     def _dispatch(self, method: str, path: str, raw: bytes, headers: dict[str, str]) -> Reply:
@@ -144,6 +150,8 @@ class GeminiAPI(FakeAPI):
 
     hold: bool = False  # keep batch jobs pending (a job that takes its time)
     final_state: str = "BATCH_STATE_SUCCEEDED"
+    lose_next_create: bool = False
+    names: dict[str, str] = field(default_factory=dict)
     jobs: dict[str, list[dict]] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -156,13 +164,22 @@ class GeminiAPI(FakeAPI):
         if m := re.fullmatch(r"/v1(?:beta)?/models/([^/:]+):batchGenerateContent", path):
             name = f"batches/job{next(self._ids)}"
             self.jobs[name] = [item["request"] for item in body["batch"]["inputConfig"]["requests"]["requests"]]
-            return Reply(200, self._operation(name, m.group(1), "BATCH_STATE_PENDING", body["batch"]["displayName"]))
+            self.names[name] = body["batch"]["displayName"]
+            if self.lose_next_create:
+                self.lose_next_create = False
+                return error(503, "The service is currently unavailable", "UNAVAILABLE")
+            return Reply(200, self._operation(name, m.group(1), "BATCH_STATE_PENDING", self.names[name]))
+        if method == "GET" and re.fullmatch(r"/v1(?:beta)?/batches\?pageSize=\d+", path):
+            newest = [
+                self._operation(n, "gemini-test", "BATCH_STATE_RUNNING", self.names[n]) for n in reversed(self.jobs)
+            ]
+            return Reply(200, {"operations": newest})
         if m := re.fullmatch(r"/v1(?:beta)?/(batches/[^/?]+)", path.split("?")[0]):
             name = m.group(1)
             if name not in self.jobs:
                 return error(404, f"{name} not found", "NOT_FOUND")
             state = "BATCH_STATE_RUNNING" if self.hold else self.final_state
-            return Reply(200, self._operation(name, "gemini-test", state, "x"))
+            return Reply(200, self._operation(name, "gemini-test", state, self.names[name]))
         return error(404, f"no route {method} {path}", "NOT_FOUND")
 
     def _operation(self, name: str, model: str, state: str, display: str) -> dict:
@@ -218,6 +235,7 @@ class OpenAIAPI(FakeAPI):
 
     hold: bool = False
     final_status: str = "completed"
+    lose_next_create: bool = False
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -256,7 +274,13 @@ class OpenAIAPI(FakeAPI):
                 "created_at": now,
                 "metadata": body.get("metadata"),
             }
+            if self.lose_next_create:
+                self.lose_next_create = False
+                return error(503, "The server is overloaded")
             return Reply(200, self.batches[batch_id])
+        if method == "GET" and re.fullmatch(r"/v1/batches\?limit=\d+", path):
+            newest = list(reversed(self.batches.values()))
+            return Reply(200, {"object": "list", "data": newest, "has_more": False})
         if method == "GET" and (m := re.fullmatch(r"/v1/batches/([^/]+)", path)):
             batch = self.batches.get(m.group(1))
             if batch is None:

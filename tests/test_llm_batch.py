@@ -174,3 +174,17 @@ def test_vanished_batch_does_not_block_later_runs(api, tmp_path, caplog):
         assert cache.open_batches("openai", MODEL) == [] and not api.calls("POST", "/v1/batches")
         (answer,) = Fetcher(transport(url), cache).fetch(requests)
     assert answer.response["choices"][0]["message"]["content"] == "batch answer to query 0"
+
+
+def test_lost_create_answer_adopts_the_job(api, tmp_path, monkeypatch):
+    """Protocol test: the batch is created but the answer is lost (503); the retry finds it by its tag, no second batch."""
+    monkeypatch.setattr(llm_batch, "wait_exponential_jitter", lambda **_: tenacity.wait_none())
+    api.lose_next_create = True
+    cache = RequestCache(tmp_path / "cache.sqlite")
+    requests = [request("query 0"), request("query 1")]
+    with serve(api) as url:
+        answers = Fetcher(transport(url), cache).fetch(requests)
+    assert len(api.batches) == 1 and len(api.calls("POST", "/v1/batches")) == 1
+    assert [s.path for s in api.seen if "?" in s.path] == ["/v1/batches?limit=100"]
+    (batch,) = api.batches.values()
+    assert batch["metadata"]["synthrank_tag"] and {a.batch_id for a in answers} == {batch["id"]}

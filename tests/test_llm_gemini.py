@@ -228,3 +228,16 @@ def test_missing_api_key_is_one_line(monkeypatch):
     with pytest.raises(SynthrankError, match="gemini: cannot create the client") as info:
         GeminiChat(MODEL, None, "", 10)
     assert "\n" not in str(info.value)
+
+
+def test_lost_create_answer_adopts_the_job(api, tmp_path, no_wait):
+    """Protocol test: the job is created but the answer is lost (503); the retry finds it by display name, no second job."""
+    api.lose_next_create = True
+    cache = RequestCache(tmp_path / "cache.sqlite")
+    requests = [request("query 0"), request("query 1")]
+    with serve(api) as url:
+        answers = Fetcher(GeminiBatch(MODEL, url, "k", 10, poll_seconds=0.01), cache).fetch(requests)
+    assert list(api.jobs) == ["batches/job1"]
+    assert len(api.calls("POST", rf"/v1/models/{MODEL}:batchGenerateContent")) == 1
+    assert [s.path for s in api.seen if "?" in s.path] == ["/v1/batches?pageSize=100"]
+    assert {a.batch_id for a in answers} == {"batches/job1"}
