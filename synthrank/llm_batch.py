@@ -35,6 +35,7 @@ import json
 import logging
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -108,7 +109,7 @@ class Collected:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-class RemoteBatch:
+class RemoteBatch(ABC):
     """The submit / record / poll / collect / resume loop shared by the remote Batch APIs."""
 
     backend = ""
@@ -123,20 +124,21 @@ class RemoteBatch:
 
     # -- what a Batch API implements
 
+    @abstractmethod
     def submit(self, chunk: Sequence[tuple[str, Mapping[str, Any]]], tag: str) -> str:
         """Create one remote job for ``chunk``, labelled with ``tag``; returns its id."""
-        raise NotImplementedError
 
+    @abstractmethod
     def find(self, tag: str) -> str | None:
         """The id of a recent job labelled ``tag``, if the API has one."""
-        raise NotImplementedError
 
+    @abstractmethod
     def status(self, job_id: str) -> JobStatus:
-        raise NotImplementedError
+        """The job's state as the API reports it now."""
 
+    @abstractmethod
     def collect(self, job_id: str, keys: Sequence[str], status: JobStatus) -> Collected:
         """The answers of a job in a terminal state (``keys``: its requests, in submission order)."""
-        raise NotImplementedError
 
     # -- the shared loop
 
