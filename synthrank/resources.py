@@ -67,6 +67,11 @@ def gguf_to_hf(gguf: str, out_dir: str) -> None:
         raise SynthrankError(f"{gguf}: converting a GGUF needs the gguf package ({exc}): pip install gguf") from None
     except (ValueError, OSError) as exc:
         raise SynthrankError(f"{gguf}: transformers cannot read this GGUF ({exc})") from None
+    # transformers dequantises the GGUF weights on load but keeps a GGUF "quantizer" that refuses to
+    # save; the tensors are plain floats, so drop it (and its config entry: vLLM must not see one).
+    model.hf_quantizer = None
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     shutil.rmtree(out, ignore_errors=True)

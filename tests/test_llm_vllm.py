@@ -20,7 +20,7 @@ from synthrank.llm import Fetcher, RequestCache, make_transport
 from synthrank.llm_vllm import VllmOffline
 
 REPO = Path(__file__).resolve().parent.parent
-MODEL = Path(os.environ.get("SYNTHRANK_VLLM_MODEL", REPO / ".cache" / "vllm-test" / "SmolLM2-135M-Instruct-hf"))
+MODEL = Path(os.environ.get("SYNTHRANK_VLLM_MODEL", REPO / ".cache" / "vllm-test" / "SmolLM2-135M-Instruct-hf")).resolve()
 
 
 def test_unknown_option_is_one_line_naming_the_key() -> None:
@@ -80,7 +80,8 @@ def _request(text: str, max_tokens: int = 24, seed: int = 1234) -> dict:
 def engine() -> VllmOffline:
     _real_vllm()
     # one engine for the module: loading it is most of the cost
-    return VllmOffline(str(MODEL), max_model_len=1024, seed=0, chunk_size=2)
+    # enforce_eager: no torch.compile (it takes minutes on CPU for a few seconds of generation)
+    return VllmOffline(str(MODEL), max_model_len=1024, seed=0, enforce_eager=True, chunk_size=2)
 
 
 PROMPTS = ["Write one sentence about the Moon.", "What is a neutron star?", "Name a planet with rings."]
