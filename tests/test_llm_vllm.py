@@ -20,7 +20,9 @@ from synthrank.llm import Fetcher, RequestCache, make_transport
 from synthrank.llm_vllm import VllmOffline
 
 REPO = Path(__file__).resolve().parent.parent
-MODEL = Path(os.environ.get("SYNTHRANK_VLLM_MODEL", REPO / ".cache" / "vllm-test" / "SmolLM2-135M-Instruct-hf")).resolve()
+MODEL = Path(
+    os.environ.get("SYNTHRANK_VLLM_MODEL", REPO / ".cache" / "vllm-test" / "SmolLM2-135M-Instruct-hf")
+).resolve()
 
 
 def test_unknown_option_is_one_line_naming_the_key() -> None:
