@@ -148,13 +148,12 @@ class VllmOffline:
     def response(self, output: Any) -> dict[str, Any]:
         """One ``RequestOutput`` in the normalised (OpenAI chat-completion) shape."""
         completion = output.outputs[0]
-        reason = completion.finish_reason
         return {
             "choices": [
                 {
                     "index": 0,
                     "message": {"role": "assistant", "content": completion.text},
-                    "finish_reason": "length" if reason == "length" else ("stop" if reason == "stop" else str(reason)),
+                    "finish_reason": str(completion.finish_reason),  # "stop" | "length" | "abort"
                 }
             ],
             "usage": {
