@@ -104,10 +104,10 @@ def _write_markdown(path: str, rows: Sequence[Mapping[str, Any]]) -> None:
         lines.append(
             f"| {r['corpus']} | {r['generator']}{' (batch)' if r['batch'] else ''} | {r['requests']:,} | "
             f"{r['prompt_tokens']:,} | {r['completion_tokens_expected']:,} / {r['completion_tokens_max']:,} | "
-            f"{r["usd_expected"]:.4f} / {r["usd_max"]:.4f} |"
+            f"{r['usd_expected']:.4f} / {r['usd_max']:.4f} |"
         )
     total_e = sum(r["usd_expected"] for r in rows)
     total_m = sum(r["usd_max"] for r in rows)
-    lines.append(f"| **total** | | {sum(r['requests'] for r in rows):,} | | | {total_e:.2f} / {total_m:.2f} |")
+    lines.append(f"| **total** | | {sum(r['requests'] for r in rows):,} | | | {total_e:.4f} / {total_m:.4f} |")
     with atomic_write(path) as fh:
         fh.write("\n".join(lines) + "\n")
