@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from synthrank.generate import CorpusSpec, generation_inputs, query_order
-from synthrank.io import atomic_write, iter_jsonl, write_json
+from synthrank.generate import CorpusSpec, generation_inputs, training_order
+from synthrank.io import atomic_write, write_json
 
 
 def observed_completion_tokens(cache_path: str | None, model: str) -> float | None:
@@ -51,8 +51,7 @@ def estimate(
     evaluation_qrels: Sequence[str] = (),
     cache_path: str | None = None,
 ) -> list[dict[str, Any]]:
-    pool = list(iter_jsonl(pool_path, ("query_id", "query", "passage_id", "passage"))) if pool_path else []
-    order = query_order(queries_path, qrels_path, max_queries, sample_seed, exclude={p["query_id"] for p in pool})
+    pool, order = training_order(queries_path, qrels_path, pool_path, max_queries, sample_seed)
     rows = []
     for spec in specs:
         generator = spec.generator

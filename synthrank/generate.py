@@ -96,6 +96,18 @@ def query_order(
     return {qid: queries[qid] for qid in order}
 
 
+def training_order(
+    queries_path: str,
+    qrels_path: str,
+    pool_path: str | None,
+    max_queries: int | None,
+    sample_seed: int,
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The exemplar pool (empty without one) and the query order of every corpus, which excludes it."""
+    pool = list(iter_jsonl(pool_path, ("query_id", "query", "passage_id", "passage"))) if pool_path else []
+    return pool, query_order(queries_path, qrels_path, max_queries, sample_seed, exclude={p["query_id"] for p in pool})
+
+
 def select_queries(order: Mapping[str, str], count: int | None, offset: int = 0, where: str = "corpus") -> list[str]:
     """``order[offset:offset + count]`` (all from ``offset`` when count is None), checked."""
     ids = list(order)
@@ -626,8 +638,7 @@ def build_corpus(
     evaluation_qrels: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Build one corpus file (and its stats file, and for generated corpora its ledger)."""
-    pool = list(iter_jsonl(pool_path, ("query_id", "query", "passage_id", "passage"))) if pool_path else []
-    order = query_order(queries_path, qrels_path, max_queries, sample_seed, exclude={p["query_id"] for p in pool})
+    pool, order = training_order(queries_path, qrels_path, pool_path, max_queries, sample_seed)
     where = f"corpora.{spec.name}"
     stats: dict[str, Any] = {"paradigm": spec.paradigm}
     ledger: list[dict[str, Any]] | None = None

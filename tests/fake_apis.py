@@ -323,3 +323,11 @@ class OpenAIAPI(FakeAPI):
                 file_id = f"file-{next(self._ids)}"
                 self.files[file_id] = "".join(json.dumps(x) + "\n" for x in lines).encode()
                 batch[kind] = file_id
+
+
+class Killed(Exception):
+    """Stands for kill -9 in the resume tests: raised where the batch loop would first sleep."""
+
+
+def killed_on_first_poll(_seconds: float) -> None:
+    raise Killed

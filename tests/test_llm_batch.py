@@ -13,7 +13,7 @@ from synthrank import llm_batch
 from synthrank.errors import SynthrankError
 from synthrank.llm import Fetcher, RequestCache, api_body, make_transport, request_key
 from synthrank.llm_batch import OpenAIBatch, batch_settings, chunks
-from tests.fake_apis import OpenAIAPI, error, serve
+from tests.fake_apis import Killed, OpenAIAPI, error, killed_on_first_poll, serve
 
 MODEL = "gpt-test"
 
@@ -81,17 +81,11 @@ def test_batch_round_trip(api, tmp_path, caplog):
 def test_batch_resumes_after_a_crash_without_paying_twice(api, tmp_path, monkeypatch):
     """Protocol test: a job killed while the batch is in progress is collected by the next run; one upload, one create."""
 
-    class Killed(Exception):
-        pass
-
-    def killed(_seconds):
-        raise Killed
-
     cache = RequestCache(tmp_path / "cache.sqlite")
     requests = [request(f"query {i}") for i in range(4)]
     api.hold = True
     with serve(api) as url:
-        monkeypatch.setattr(llm_batch, "time", types.SimpleNamespace(sleep=killed))
+        monkeypatch.setattr(llm_batch, "time", types.SimpleNamespace(sleep=killed_on_first_poll))
         with pytest.raises(Killed):
             Fetcher(transport(url), cache).fetch(requests)
         ((batch_id, keys),) = cache.open_batches("openai", MODEL)

@@ -13,7 +13,7 @@ from synthrank import llm, llm_batch
 from synthrank.errors import SynthrankError
 from synthrank.llm import Fetcher, RequestCache, TransientError, make_transport, request_key
 from synthrank.llm_gemini import GeminiBatch, GeminiChat
-from tests.fake_apis import GeminiAPI, Reply, error, gemini_answer, serve
+from tests.fake_apis import GeminiAPI, Killed, Reply, error, gemini_answer, killed_on_first_poll, serve
 
 MODEL = "gemini-test"
 
@@ -171,18 +171,12 @@ def test_batch_round_trip(api, tmp_path, caplog):
 def test_batch_resumes_after_a_crash_without_paying_twice(api, tmp_path, monkeypatch):
     """Protocol test: a job killed while waiting is collected by the next run; the API saw one create call."""
 
-    class Killed(Exception):
-        pass
-
-    def killed(_seconds):
-        raise Killed
-
     cache = RequestCache(tmp_path / "cache.sqlite")
     requests = [request(f"query {i}") for i in range(3)]
     settings = {"poll_seconds": 0.01, "max_requests": 10}
     api.hold = True
     with serve(api) as url:
-        monkeypatch.setattr(llm_batch, "time", types.SimpleNamespace(sleep=killed))
+        monkeypatch.setattr(llm_batch, "time", types.SimpleNamespace(sleep=killed_on_first_poll))
         with pytest.raises(Killed):
             Fetcher(GeminiBatch(MODEL, url, "k", 10, **settings), cache).fetch(requests)
         ((job, keys),) = cache.open_batches("gemini", MODEL)
