@@ -4,8 +4,9 @@
 
 For each size the script writes a synthetic BEIR folder (MS MARCO-like passages: ~56 words
 drawn from a Zipfian vocabulary of 30,000 made-up words, ids "0".."N-1"), then runs each step in
-its own child process and reads that child's peak RSS from ``os.wait4`` (so the numbers are
-each step's own, start-up and libraries included):
+its own child process, which reports its peak RSS (``VmHWM`` of ``/proc/self/status``: the
+high-water mark of its own address space, start-up and libraries included; ``getrusage`` would
+also count the parent's pages the child had before ``exec``):
 
 - ``ingest``: ``synthrank.data.ingest_collection`` (streaming, on-disk duplicate check);
 - ``bm25_index``: ``synthrank.retrieve.build_bm25_index`` (pyserini's LuceneIndexer, 1 thread;
@@ -95,21 +96,28 @@ def run_step(step: str, work: Path, n_docs: int) -> None:
         raise SystemExit(f"unknown step {step}")
 
 
+def peak_rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+
 def measure(step: str, work: Path, n_docs: int) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     env.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
     start = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--step", step, "--workdir", str(work), "--sizes", str(n_docs)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(work / f"{step}.log", "w"),  # noqa: SIM115 - the child owns it
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    if status != 0:
+    with open(work / f"{step}.log", "w") as log:
+        child = subprocess.run(
+            [sys.executable, __file__, "--step", step, "--workdir", str(work), "--sizes", str(n_docs)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            check=False,
+        )
+    if child.returncode != 0:
         raise SystemExit(f"{step} at {n_docs} docs failed: see {work / f'{step}.log'}")
-    # Linux reports ru_maxrss in KiB
-    return {"peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "wall_s": round(time.perf_counter() - start, 1)}
+    peak_kib = int(child.stdout.split()[-1])
+    return {"peak_rss_mib": round(peak_kib / 1024, 1), "wall_s": round(time.perf_counter() - start, 1)}
 
 
 def main() -> None:
@@ -121,6 +129,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.step:  # child mode
         run_step(args.step, args.workdir, args.sizes[0])
+        print(peak_rss_kib())
         return
     results = []
     for n_docs in args.sizes:
