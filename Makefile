@@ -75,4 +75,5 @@ dry-run: $(STAMP) ## dry-run the whole thesis grid (config/config.yaml)
 
 clean: ## remove the demo's and the workflow's outputs (keeps .venv and the LLM request cache)
 	rm -rf results/datasets results/indexes results/runs results/metrics results/corpora \
-	  results/trainsets results/models results/tables figures/*.png figures/*.pdf logs benchmarks
+	  results/trainsets results/models results/embeddings results/tables figures/*.png figures/*.pdf \
+	  logs benchmarks

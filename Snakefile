@@ -14,6 +14,7 @@
 #   results/trainsets/{train_dataset}/{corpus}.jsonl                       train.smk
 #   results/models/{arch}/{train_dataset}/{corpus}/seed{seed}/             train.smk
 #   results/indexes/bm25/{dataset}/, results/runs/{dataset}/{split}/bm25.trec
+#   results/embeddings/{dataset}/{arch}/{model}/shard{shard}-of-{shards}.npy  retrieve.smk
 #   results/runs/{dataset}/{split}/{arch}/{model}.trec                     retrieve.smk
 #   results/metrics/{dataset}/{split}/<run path>.json                      evaluate.smk
 #   results/tables/*.{csv,md,tex}, figures/*.{png,pdf}                     report.smk

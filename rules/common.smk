@@ -66,6 +66,28 @@ def model_ref(wildcards):
     return f"results/models/{wildcards.arch}/{wildcards.model}"
 
 
+# Dense retrieval. A dataset with `shards: n > 1` is encoded by n jobs per model, one per
+# shard (document j goes to shard j % n), so they run side by side and a failed one reruns
+# alone; the search job then reads the shards one at a time. A dataset with one shard (the
+# default: small collections) is encoded inside the search job, which saves a start-up per job.
+def embedding_shards(dataset, arch, model):
+    shards = config["datasets"][dataset]["shards"]
+    if shards == 1:
+        return []
+    return [
+        f"results/embeddings/{dataset}/{arch}/{model}/shard{shard}-of-{shards}.npy"
+        for shard in range(shards)
+    ]
+
+
+def collection_embeddings(wildcards):
+    """Per test collection, its corpus's embedding shard files ([] = encoded in the job)."""
+    return [
+        embedding_shards(c["dataset"], wildcards.arch, wildcards.model)
+        for _, c in test_collections()
+    ]
+
+
 # ---------------------------------------------------------------- rule inputs and params
 
 

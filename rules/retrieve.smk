@@ -73,6 +73,33 @@ rule rerank:
         "../scripts/rerank.py"
 
 
+# Dense retrieval: see embedding_shards (common.smk) for which corpora are encoded in shards.
+rule encode_corpus_shard:
+    input:
+        checkpoint=checkpoint_dir,
+        corpus="results/datasets/{dataset}/corpus.jsonl",
+    output:
+        "results/embeddings/{dataset}/{arch}/{model}/shard{shard}-of-{shards}.npy",
+    log:
+        "logs/encode_corpus_shard/{dataset}/{arch}/{model}/shard{shard}-of-{shards}.log",
+    benchmark:
+        "benchmarks/encode_corpus_shard/{dataset}/{arch}/{model}/shard{shard}-of-{shards}.tsv"
+    wildcard_constraints:
+        arch=alternatives(BI_ENCODERS) if BI_ENCODERS else "$^",
+        shard=r"\d+",
+        shards=r"\d+",
+    conda:
+        "../envs/synthrank.yaml"
+    threads: 2
+    params:
+        model=model_ref,
+        passage_prefix=lambda wildcards: ARCHS[wildcards.arch]["passage_prefix"],
+        max_length=lambda wildcards: ARCHS[wildcards.arch]["train"]["max_length"],
+        batch_size=lambda wildcards: ARCHS[wildcards.arch]["batch_size"],
+    script:
+        "../scripts/encode_corpus_shard.py"
+
+
 rule dense_retrieve:
     input:
         checkpoint=checkpoint_dir,
@@ -83,6 +110,9 @@ rule dense_retrieve:
             dataset_file(c["dataset"], "queries.jsonl") for _, c in test_collections()
         ],
         qrels=[qrels_file(c["dataset"], c["split"]) for _, c in test_collections()],
+        embeddings=lambda wildcards: sorted(
+            {path for paths in collection_embeddings(wildcards) for path in paths}
+        ),
     output:
         expand(
             "results/runs/{collection}/{{arch}}/{{model}}.trec", collection=COLLECTIONS
@@ -98,6 +128,7 @@ rule dense_retrieve:
     threads: 2
     params:
         model=model_ref,
+        embeddings=collection_embeddings,
         depth=lambda wildcards: ARCHS[wildcards.arch]["depth"],
         query_prefix=lambda wildcards: ARCHS[wildcards.arch]["query_prefix"],
         passage_prefix=lambda wildcards: ARCHS[wildcards.arch]["passage_prefix"],

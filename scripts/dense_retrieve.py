@@ -7,7 +7,7 @@ run(
     snakemake,
     lambda: dense_retrieve_collections(
         p.model,
-        list(zip(i.corpus, i.queries, i.qrels, snakemake.output, strict=True)),
+        list(zip(i.corpus, i.queries, i.qrels, snakemake.output, p.embeddings, strict=True)),
         k=p.depth,
         query_prefix=p.query_prefix,
         passage_prefix=p.passage_prefix,

@@ -77,6 +77,14 @@ def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
 
 def iter_jsonl(path: str | os.PathLike[str], required: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
     """Stream the objects of a JSONL file, checking that each has the ``required`` keys."""
+    for _, record in iter_jsonl_lines(path, required):
+        yield record
+
+
+def iter_jsonl_lines(
+    path: str | os.PathLike[str], required: Iterable[str] = ()
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Like :func:`iter_jsonl`, with each object's line number."""
     keys = tuple(required)
     for lineno, line in _lines(path):
         if line.strip():
@@ -89,7 +97,7 @@ def iter_jsonl(path: str | os.PathLike[str], required: Iterable[str] = ()) -> It
             missing = [key for key in keys if key not in record]
             if missing:
                 raise SynthrankError(f"{path}:{lineno}: missing key(s) {', '.join(missing)}")
-            yield record
+            yield lineno, record
 
 
 def write_jsonl(path: str | os.PathLike[str], records: Iterable[Mapping[str, Any]]) -> int:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.cross_encoder import CrossEncoder
 
+    from synthrank.dense import FlatSearcher
+
 log = logging.getLogger(__name__)
 
 
@@ -163,34 +165,53 @@ def rerank_collections(
 def dense_retrieve(
     model: SentenceTransformer, queries: dict[str, str], corpus_path: str, k: int, batch_size: int = 64
 ) -> Run:
-    """Exact cosine top-k over the whole corpus with a bi-encoder (its prompts as prefixes)."""
-    from sentence_transformers.util import semantic_search
+    """Exact cosine top-k over the whole corpus with a bi-encoder (its prompts as prefixes).
 
-    docs = list(iter_corpus(corpus_path))
-    if not docs:
-        raise SynthrankError(f"{corpus_path}: corpus is empty")
-    docids = [docid for docid, _ in docs]
-    doc_emb = model.encode_document(
-        [text for _, text in docs],
-        batch_size=batch_size,
-        convert_to_tensor=True,
-        normalize_embeddings=True,
-        show_progress_bar=True,
-    )
+    The corpus is encoded here, in memory (one shard); see :mod:`synthrank.dense` for
+    corpora encoded in shards by separate jobs.
+    """
+    from synthrank import dense
+
+    return dense_retrieve_from(model, dense.FlatSearcher(), queries, corpus_path, None, k, batch_size)
+
+
+def dense_retrieve_from(
+    model: SentenceTransformer,
+    searcher: FlatSearcher,
+    queries: dict[str, str],
+    corpus_path: str,
+    shard_files: list[str] | None,
+    k: int,
+    batch_size: int,
+    encoded: dict[str, Any] | None = None,
+) -> Run:
+    """Dense top-k from embedding shard files, or (``shard_files`` None) encoding the corpus here.
+
+    ``encoded`` caches the in-job embeddings of the last corpus, for datasets with several splits.
+    """
+    import numpy as np
+
+    from synthrank import dense
+
+    if shard_files:
+        files, n_docs = dense.shard_files(shard_files)
+        shards: Any = dense.iter_shard_files(files)
+    else:
+        if encoded is None or encoded.get("corpus") != corpus_path:
+            chunks = list(dense.encode_chunks(model, (text for _, text in iter_corpus(corpus_path)), batch_size))
+            emb = np.concatenate(chunks) if chunks else np.zeros((0, 1), dtype=np.float32)
+            encoded = {} if encoded is None else encoded
+            encoded.update(corpus=corpus_path, emb=emb)
+        n_docs = encoded["emb"].shape[0]
+        shards = [(encoded["emb"], np.arange(n_docs, dtype=np.int64))]
     qids = list(queries)
-    q_emb = model.encode_query(
-        [queries[q] for q in qids], batch_size=batch_size, convert_to_tensor=True, normalize_embeddings=True
-    )
-    results = semantic_search(q_emb, doc_emb, top_k=min(k, len(docids)))
-    return {
-        qid: {docids[hit["corpus_id"]]: float(hit["score"]) for hit in hits}
-        for qid, hits in zip(qids, results, strict=True)
-    }
+    query_emb = dense.encode_queries(model, queries, batch_size)
+    return dense.search_corpus(searcher, query_emb, qids, corpus_path, shards, n_docs, k)
 
 
 def dense_retrieve_collections(
     model_ref: str,
-    jobs: list[tuple[str, str, str, str]],
+    jobs: list[tuple[str, str, str, str, list[str]]],
     k: int,
     query_prefix: str,
     passage_prefix: str,
@@ -198,8 +219,19 @@ def dense_retrieve_collections(
     batch_size: int,
     tag: str,
 ) -> None:
-    """Dense retrieval for each (corpus, queries, qrels, output run) with one loaded model."""
+    """Dense retrieval for each (corpus, queries, qrels, output run, embedding shard files) with one
+    loaded model; a collection without shard files has its corpus encoded in this job."""
+    from synthrank import dense
+
     model = load_bi_encoder(model_ref, max_length, query_prefix=query_prefix, passage_prefix=passage_prefix)
-    for corpus, queries, qrels, out in jobs:
-        log.info("dense retrieval over %s", corpus)
-        write_run(out, dense_retrieve(model, judged_queries(queries, qrels), corpus, k, batch_size), tag)
+    searcher = dense.FlatSearcher()
+    log.info("faiss exact inner-product search on %s", "GPU" if searcher.use_gpu else "CPU")
+    encoded: dict[str, Any] = {}
+    for corpus, queries, qrels, out, shard_files in jobs:
+        log.info(
+            "dense retrieval over %s (%s)", corpus, f"{len(shard_files)} shards" if shard_files else "encoded here"
+        )
+        run = dense_retrieve_from(
+            model, searcher, judged_queries(queries, qrels), corpus, shard_files, k, batch_size, encoded
+        )
+        write_run(out, run, tag)

@@ -46,9 +46,26 @@ def test_malformed_corpus_line_is_named(tmp_path: Path) -> None:
 
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
     doc = '{"_id": "d1", "text": "x"}\n'
-    src = write_beir(tmp_path / "src", doc + doc, "", "")
-    with pytest.raises(SynthrankError, match="duplicate id 'd1'"):
+    src = write_beir(tmp_path / "src", doc + '{"_id": "d2", "text": "y"}\n\n' + doc, "", "")
+    with pytest.raises(SynthrankError, match=r"^\S*src/corpus.jsonl:4: duplicate id 'd1' \(first at line 1\)$"):
         data.ingest_collection(str(src), tmp_path / "c.jsonl", tmp_path / "q.jsonl")
+    assert not (tmp_path / "c.jsonl").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["src"]  # the on-disk id table is gone too
+
+
+def test_duplicate_found_across_id_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids are checked against the on-disk table a batch at a time: a duplicate in a later
+    batch, or twice in one batch, is still named by its line."""
+    monkeypatch.setattr(data._IdRegistry, "BATCH", 3)
+    docs = [f'{{"_id": "d{i}", "text": "x"}}\n' for i in range(10)]
+    src = write_beir(tmp_path / "a", "".join([*docs, docs[2]]), "", "")
+    with pytest.raises(SynthrankError, match=r"corpus.jsonl:11: duplicate id 'd2' \(first at line 3\)"):
+        data.ingest_collection(str(src), tmp_path / "c.jsonl", tmp_path / "q.jsonl")
+    src = write_beir(tmp_path / "b", "".join([*docs[:7], docs[6], *docs[7:]]), "", "")
+    with pytest.raises(SynthrankError, match=r"corpus.jsonl:8: duplicate id 'd6' \(first at line 7\)"):
+        data.ingest_collection(str(src), tmp_path / "c.jsonl", tmp_path / "q.jsonl")
+    src = write_beir(tmp_path / "c", "".join(docs), '{"_id": "q1", "text": "x"}\n', "")
+    assert data.ingest_collection(str(src), tmp_path / "c.jsonl", tmp_path / "q.jsonl") == {"docs": 10, "queries": 1}
 
 
 def test_qrels_naming_unknown_ids(tmp_path: Path) -> None:

