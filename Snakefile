@@ -12,7 +12,8 @@
 #   results/indexes/bm25/{dataset}/, results/runs/{dataset}/{split}/bm25.trec
 #   results/runs/{dataset}/{split}/{arch}/{model}.trec                     retrieve.smk
 #   results/metrics/{dataset}/{split}/<run path>.json                      evaluate.smk
-#   results/tables/*.{csv,md,tex}, figures/*.{png,pdf}                     report.smk
+#   results/significance/{arch}.csv, results/checks/bm25.json              report.smk
+#   results/tables/{table}.{csv,md,tex,html}, figures/{figure}.{png,pdf}   report.smk
 #
 # Logs mirror outputs under logs/<rule>/, timings under benchmarks/<rule>/.
 
@@ -36,8 +37,10 @@ include: "rules/evaluate.smk"
 include: "rules/report.smk"
 
 
+report: "report/workflow.rst"
+
+
 rule all:
     default_target: True
     input:
-        rules.overview_table.output,
-        rules.id_ood_figure.output,
+        report_targets(),

@@ -103,6 +103,17 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
             )
         if not Path(corpus["template"]).is_file():
             raise SynthrankError(f"{source}: {where}.template: file {corpus['template']} does not exist")
+    collections = {
+        f"{c['dataset']}/{c['split']}" for d in ("in_domain", "out_of_domain") for c in config["evaluation"][d]
+    }
+    for i, setting in enumerate(config.get("expected", {}).get("bm25", [])):
+        for collection, values in setting["scores"].items():
+            where = f"{source}: expected.bm25.{i}.scores.{collection}"
+            if collection not in collections:
+                raise SynthrankError(f"{where}: not an evaluation collection (in_domain/out_of_domain)")
+            unknown = [m for m in values if m not in config["evaluation"]["metrics"]]
+            if unknown:
+                raise SynthrankError(f"{where}.{unknown[0]}: not in evaluation.metrics")
     for name, gen in config["generators"].items():
         if gen["backend"] == "local" and "gguf" not in gen:
             raise SynthrankError(f"{source}: generators.{name}: the local backend needs 'gguf'")
