@@ -10,7 +10,10 @@ p-value per seed and no single mark per table cell; averaging removes most of th
 training-seed noise from each query's score while the test still runs over the queries.
 
 The test is ranx's (two-sided paired Student's t-test by default, or Fisher's randomization
-test), on the per-query values the evaluation step stored with ranx. The p-values of one
+test), on the per-query values the evaluation step stored with ranx. It is called through
+``ranx.statistical_tests.compute_statistical_significance``, the function ``ranx.compare`` runs
+after scoring: ``compare`` takes run files and scores them again, which would neither reuse the
+stored per-query values nor allow averaging them over seeds. The p-values of one
 family - one architecture on one collection, every corpus against its reference - are then
 adjusted with Holm's step-down method; ranx has no multiple-comparison correction, see
 ``holm``.
