@@ -87,7 +87,7 @@ def id_ood_figure(
     )
     stats = stats.fillna(0.0).reset_index()
     stats["paradigm"] = [_paradigm(a, c, paradigms) for a, c in zip(stats["arch"], stats["corpus"], strict=True)]
-    archs = [a for a in dict.fromkeys(stats["arch"]) if a != "bm25"]
+    archs = [a for a in dict.fromkeys(scores["arch"]) if a != "bm25"]  # in the grid's order
     bm25 = stats[stats["arch"] == "bm25"]
     plt = _pyplot()
     import seaborn as sns
