@@ -1,4 +1,4 @@
-"""Thesis tables (CSV, Markdown, LaTeX booktabs) and figures (seaborn, PNG + PDF)."""
+"""Thesis tables: CSV, Markdown, LaTeX (booktabs) and HTML; the figures are in synthrank.figures."""
 
 from __future__ import annotations
 
