@@ -13,7 +13,7 @@ SNAKEMAKE := $(BIN)/snakemake
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-vllm lint format dry-run clean
+.PHONY: help install demo report test test-vllm lint format dry-run clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ install: $(STAMP) ## create .venv and install synthrank with its tools
 demo: $(STAMP) ## run the offline demo workflow: table in results/tables, figure in figures/
 	$(SNAKEMAKE) --workflow-profile profiles/demo --cores $(CORES)
 	@echo; cat results/tables/overview.md; echo; echo "figure: figures/id-vs-ood.png"
+
+report: demo ## the demo's report.html: every table and figure with its caption
+	$(SNAKEMAKE) --workflow-profile profiles/demo --report report.html
+	@echo "report: report.html"
 
 test: $(STAMP) ## run the test suite (unit tests, the demo end to end, real data if ../shared/data exists)
 	$(BIN)/pytest
@@ -75,5 +79,5 @@ dry-run: $(STAMP) ## dry-run the whole thesis grid (config/config.yaml)
 
 clean: ## remove the demo's and the workflow's outputs (keeps .venv and the LLM request cache)
 	rm -rf results/datasets results/indexes results/runs results/metrics results/corpora \
-	  results/trainsets results/models results/embeddings results/tables figures/*.png figures/*.pdf \
-	  logs benchmarks
+	  results/trainsets results/models results/embeddings results/tables results/significance \
+	  results/checks figures/*.png figures/*.pdf report.html logs benchmarks

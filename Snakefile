@@ -17,7 +17,8 @@
 #   results/embeddings/{dataset}/{arch}/{model}/shard{shard}-of-{shards}.npy  retrieve.smk
 #   results/runs/{dataset}/{split}/{arch}/{model}.trec                     retrieve.smk
 #   results/metrics/{dataset}/{split}/<run path>.json                      evaluate.smk
-#   results/tables/*.{csv,md,tex}, figures/*.{png,pdf}                     report.smk
+#   results/significance/{arch}.csv, results/checks/bm25.json              report.smk
+#   results/tables/{table}.{csv,md,tex,html}, figures/{figure}.{png,pdf}   report.smk
 #
 # Logs mirror outputs under logs/<rule>/, timings under benchmarks/<rule>/.
 
@@ -42,6 +43,9 @@ include: "rules/evaluate.smk"
 include: "rules/report.smk"
 
 
+report: "report/workflow.rst"
+
+
 onstart:
     # API keys come from the environment; a missing one stops the run before any job starts.
     for variable, corpus in missing_api_keys():
@@ -53,8 +57,7 @@ onstart:
 rule all:
     default_target: True
     input:
-        rules.overview_table.output,
-        rules.id_ood_figure.output,
+        report_targets(),
         expand(
             "results/leakage/{train_dataset}/{corpus}.json",
             train_dataset=TRAIN["dataset"],

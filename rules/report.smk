@@ -1,3 +1,33 @@
+# Results: significance tests, tables (CSV, Markdown, LaTeX, HTML), figures (PNG, PDF), the
+# expected-score check, and what `snakemake --report report.html` shows. Each target rebuilds
+# alone: `snakemake results/tables/<name>.tex` needs only the metric files of its rows.
+
+
+include: "report_inputs.smk"
+
+
+rule significance_tests:
+    input:
+        lambda wildcards: [e["path"] for e in arch_entries(wildcards.arch)],
+    output:
+        "results/significance/{arch}.csv",
+    log:
+        "logs/significance_tests/{arch}.log",
+    benchmark:
+        "benchmarks/significance_tests/{arch}.tsv"
+    localrule: True
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        entries=lambda wildcards: arch_entries(wildcards.arch),
+        references=REFERENCES,
+        test=SIGNIFICANCE["test"],
+        alpha=SIGNIFICANCE["alpha"],
+        correction=SIGNIFICANCE["correction"],
+    script:
+        "../scripts/significance_tests.py"
+
+
 rule overview_table:
     input:
         [entry["path"] for entry in metric_entries()],
@@ -5,8 +35,16 @@ rule overview_table:
         csv="results/tables/overview.csv",
         markdown="results/tables/overview.md",
         latex="results/tables/overview.tex",
+        html=report(
+            "results/tables/overview.html",
+            caption="../report/table.rst",
+            category="Tables",
+            labels={"table": "overview"},
+        ),
     log:
         "logs/overview_table.log",
+    benchmark:
+        "benchmarks/overview_table.tsv"
     localrule: True
     conda:
         "../envs/synthrank.yaml"
@@ -20,19 +58,209 @@ rule overview_table:
         "../scripts/overview_table.py"
 
 
+rule effectiveness_table:
+    input:
+        metrics=lambda wildcards: [e["path"] for e in table_entries(wildcards.table)],
+        tests=lambda wildcards: table_tests(wildcards.table),
+    output:
+        csv="results/tables/{table}.csv",
+        markdown="results/tables/{table}.md",
+        latex="results/tables/{table}.tex",
+        html=report(
+            "results/tables/{table}.html",
+            caption="../report/table.rst",
+            category="Tables",
+            labels={"table": "{table}"},
+        ),
+    log:
+        "logs/effectiveness_table/{table}.log",
+    benchmark:
+        "benchmarks/effectiveness_table/{table}.tsv"
+    wildcard_constraints:
+        table=alternatives(TABLES),
+    localrule: True
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        entries=lambda wildcards: table_entries(wildcards.table),
+        table=table_params,
+        seeds=len(SEEDS),
+        caption=lambda wildcards: table_params(wildcards)["caption"],
+    script:
+        "../scripts/effectiveness_table.py"
+
+
+rule cost_table:
+    input:
+        cost_files(),
+    output:
+        csv="results/tables/cost.csv",
+        markdown="results/tables/cost.md",
+        latex="results/tables/cost.tex",
+        html=report(
+            "results/tables/cost.html",
+            caption="../report/table.rst",
+            category="Tables",
+            labels={"table": "cost"},
+        ),
+    log:
+        "logs/cost_table.log",
+    benchmark:
+        "benchmarks/cost_table.tsv"
+    localrule: True
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        corpora=cost_inputs()[0],
+        models=cost_inputs()[1],
+        caption="Cost per training corpus: LLM tokens and API dollars from the corpus ledgers "
+        "(a mixture: the share of each component it uses), and wall-clock hours of the jobs "
+        "(Snakemake benchmark files; GPU-hours on one-GPU jobs): building the corpus, mining its "
+        "training set, and per architecture training and inference summed over the seeds.",
+    script:
+        "../scripts/cost_table.py"
+
+
 rule id_ood_figure:
     input:
         [entry["path"] for entry in metric_entries()],
     output:
-        png="figures/id-vs-ood.png",
+        png=report(
+            "figures/id-vs-ood.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "id-vs-ood"},
+        ),
         pdf="figures/id-vs-ood.pdf",
     log:
         "logs/id_ood_figure.log",
+    benchmark:
+        "benchmarks/id_ood_figure.tsv"
     localrule: True
     conda:
         "../envs/synthrank.yaml"
     params:
         entries=metric_entries(),
-        metric_label="mean official measure",
+        paradigms=paradigms(),
+        metric_label="official measure",
+        caption="In-domain against out-of-domain effectiveness (average of each domain's "
+        "collections, official measures) per architecture; colour: the corpus paradigm; "
+        "bars: ±1 std over seeds; BM25 (star) and the untuned model are baselines.",
     script:
         "../scripts/id_ood_figure.py"
+
+
+rule gain_figure:
+    input:
+        [f"results/significance/{arch}.csv" for arch in ARCHS],
+    output:
+        png=report(
+            "figures/gain-over-human.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "gain-over-human"},
+        ),
+        pdf="figures/gain-over-human.pdf",
+    log:
+        "logs/gain_figure.log",
+    benchmark:
+        "benchmarks/gain_figure.tsv"
+    localrule: True
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        collections=COLLECTIONS,
+        metric_label="official measure",
+        caption="Gain of each model over the same architecture trained on the human corpus of "
+        "the same size, per test collection (seed-averaged; * significant after correction, "
+        "as in the tables).",
+    script:
+        "../scripts/gain_figure.py"
+
+
+rule size_figure:
+    input:
+        metrics=[entry["path"] for entry in metric_entries()],
+        stats=[corpus_stats(c) for c in unmixed_corpora()],
+    output:
+        png=report(
+            "figures/effectiveness-vs-size.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "effectiveness-vs-size"},
+        ),
+        pdf="figures/effectiveness-vs-size.pdf",
+    log:
+        "logs/size_figure.log",
+    benchmark:
+        "benchmarks/size_figure.tsv"
+    localrule: True
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        entries=metric_entries(),
+        corpora=config["corpora"],
+        max_queries=TRAIN.get("max_queries"),
+        counted=unmixed_corpora(),
+        metric_label="official measure",
+        caption="Effectiveness (domain averages) against the number of training queries of "
+        "the corpus, per architecture; lines join corpora of one paradigm and generator; "
+        "bands: ±1 std over seeds; dashed: BM25.",
+    script:
+        "../scripts/size_figure.py"
+
+
+rule cost_figure:
+    input:
+        costs="results/tables/cost.csv",
+        metrics=[entry["path"] for entry in metric_entries()],
+    output:
+        png=report(
+            "figures/cost-vs-effectiveness.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": "cost-vs-effectiveness"},
+        ),
+        pdf="figures/cost-vs-effectiveness.pdf",
+    log:
+        "logs/cost_figure.log",
+    benchmark:
+        "benchmarks/cost_figure.tsv"
+    localrule: True
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        entries=metric_entries(),
+        archs=list(ARCHS),
+        seeds=len(SEEDS),
+        paradigms=paradigms(),
+        metric_label="official measure",
+        caption="Effectiveness (domain averages, mean over seeds) against what a model cost: "
+        "API dollars of its corpus, and compute hours of building the corpus, mining the "
+        "training set and training one seed (see the cost table).",
+    script:
+        "../scripts/cost_figure.py"
+
+
+rule check_bm25:
+    input:
+        list(bm25_metric_files().values()),
+    output:
+        report(
+            "results/checks/bm25.json",
+            caption="../report/check.rst",
+            category="Checks",
+        ),
+    log:
+        "logs/check_bm25.log",
+    benchmark:
+        "benchmarks/check_bm25.tsv"
+    localrule: True
+    conda:
+        "../envs/synthrank.yaml"
+    params:
+        expected=EXPECTED_BM25,
+        files=bm25_metric_files(),
+        bm25={"k1": config["bm25"]["k1"], "b": config["bm25"]["b"]},
+    script:
+        "../scripts/check_bm25.py"

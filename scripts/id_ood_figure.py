@@ -1,4 +1,5 @@
-from synthrank.report import collect_scores, id_ood_figure
+from synthrank.figures import id_ood_figure
+from synthrank.report import collect_scores
 from synthrank.step import run
 
 run(
@@ -8,5 +9,6 @@ run(
         snakemake.output.png,
         snakemake.output.pdf,
         metric_label=snakemake.params.metric_label,
+        paradigms=snakemake.params.paradigms,
     ),
 )

@@ -89,6 +89,17 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
             check_collection(f"evaluation.{domain}.{i}", coll["dataset"], coll["split"])
     _check_generators(config, source)
     _check_corpora(config, source)
+    collections = {
+        f"{c['dataset']}/{c['split']}" for d in ("in_domain", "out_of_domain") for c in config["evaluation"][d]
+    }
+    for i, setting in enumerate(config.get("expected", {}).get("bm25", [])):
+        for collection, values in setting["scores"].items():
+            where = f"{source}: expected.bm25.{i}.scores.{collection}"
+            if collection not in collections:
+                raise SynthrankError(f"{where}: not an evaluation collection (in_domain/out_of_domain)")
+            unknown = [m for m in values if m not in config["evaluation"]["metrics"]]
+            if unknown:
+                raise SynthrankError(f"{where}.{unknown[0]}: not in evaluation.metrics")
     for name, arch in config["architectures"].items():
         if arch["kind"] == "cross-encoder" and (arch["query_prefix"] or arch["passage_prefix"]):
             raise SynthrankError(f"{source}: architectures.{name}: prefixes are for bi-encoders only")

@@ -1,4 +1,4 @@
-"""Thesis tables (CSV, Markdown, LaTeX booktabs) and figures (seaborn, PNG + PDF)."""
+"""Thesis tables: CSV, Markdown, LaTeX (booktabs) and HTML; the figures are in synthrank.figures."""
 
 from __future__ import annotations
 
@@ -37,7 +37,12 @@ def collect_scores(entries: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 
 def _system(row: Mapping[str, Any]) -> str:
-    return row["corpus"] if row["arch"] == "bm25" else f"{row['arch']} / {row['corpus']}"
+    return system_label(row["arch"], row["corpus"])
+
+
+def system_label(arch: str, corpus: str) -> str:
+    """A table row's label: ``BM25``, or ``<arch> / <corpus>`` (corpus ``untuned``: the base model)."""
+    return corpus if arch == "bm25" else f"{arch} / {corpus}"
 
 
 def results_table(scores: pd.DataFrame, system_order: Sequence[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -69,7 +74,14 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_table(
-    means: pd.DataFrame, stds: pd.DataFrame, csv: str, markdown: str, latex: str, caption: str, seeds: int
+    means: pd.DataFrame,
+    stds: pd.DataFrame,
+    csv: str,
+    markdown: str,
+    latex: str,
+    caption: str,
+    seeds: int,
+    html: str | None = None,
 ) -> None:
     """The same table three ways; Markdown and LaTeX show mean ± std for systems with several seeds."""
     with atomic_write(csv) as handle:
@@ -78,55 +90,189 @@ def write_table(
     if seeds > 1:
         shown = shown + _labelled(stds).map(lambda v: "" if pd.isna(v) else f" ± {v:.3f}")
     with atomic_write(markdown) as handle:
-        handle.write(f"{caption}\n\n{shown.to_markdown()}\n")
+        handle.write(f"{caption}\n\n{shown.to_markdown(disable_numparse=True)}\n")
     latex_body = shown.to_latex(
         caption=caption, label=f"tab:{Path(latex).stem}", column_format="l" + "r" * len(shown.columns)
     )
     with atomic_write(latex) as handle:
         handle.write(latex_body.replace("±", r"$\pm$"))
+    if html:
+        with atomic_write(html) as handle:
+            handle.write(html_page(shown, caption))
 
 
-def id_ood_figure(scores: pd.DataFrame, png: str, pdf: str, metric_label: str) -> None:
-    """Bars of the ID and OOD averages per corpus, one panel per architecture."""
-    import matplotlib
+# ---------------------------------------------------------------- effectiveness tables
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import seaborn as sns
+TESTS = {"student": "paired two-sided Student's t-test", "fisher": "Fisher's randomization test"}
 
-    data = scores[scores["arch"] != "bm25"].copy()  # BM25 is trained on no corpus
-    data["domain"] = data["domain"].map(DOMAIN_LABELS)
-    data = data.groupby(["arch", "corpus", "seed", "domain"], as_index=False, sort=False)["score"].mean()
-    sns.set_theme(style="whitegrid", context="paper")
-    grid = sns.catplot(
-        data=data,
-        kind="bar",
-        x="corpus",
-        y="score",
-        hue="domain",
-        col="arch",
-        errorbar="sd",
-        sharex=False,
-        height=3.2,
-        aspect=1.1,
-        palette="colorblind",
+
+def table_caption(title: str, seeds: int, significance: Mapping[str, Any], empty: str = "") -> str:
+    """The caption of an effectiveness table (Markdown, LaTeX, HTML and the Snakemake report)."""
+    head = f"{title[0].upper()}{title[1:]}"
+    if empty:
+        return f"{head}: {empty}, so this table is empty."
+    spread = f"mean ± std over {seeds} seeds" if seeds > 1 else "one seed"
+    correction = ", Holm-corrected per architecture and collection" if significance.get("correction") == "holm" else ""
+    return (
+        f"{head}: each collection's official measure, {spread}; averages are over a domain's collections. "
+        f"{UP}/{DOWN}: significantly better/worse than the same architecture trained on the human corpus "
+        f"of the same size ({TESTS[significance.get('test', 'student')]} over queries on seed-averaged "
+        f"scores{correction}, p < {significance.get('alpha', 0.05)})."
     )
-    grid.set_axis_labels("training corpus", metric_label)
-    grid.set_titles("{col_name}")
-    for ax in grid.axes.flat:
-        ax.tick_params(axis="x", rotation=20)
-    grid.figure.tight_layout()
-    for path in (png, pdf):
-        suffix = Path(path).suffix.lstrip(".")
-        with atomic_write(path, "wb") as handle:
-            grid.figure.savefig(handle, format=suffix, dpi=150, bbox_inches="tight", metadata=_no_dates(suffix))
-    plt.close(grid.figure)
 
 
-def _no_dates(fmt: str) -> dict[str, Any]:
-    """Figure metadata without timestamps, so the same scores give byte-identical files."""
-    if fmt == "pdf":
-        return {"CreationDate": None, "ModDate": None}
-    if fmt == "png":
-        return {"Software": None}
-    return {}
+UP, DOWN = "↑", "↓"
+
+
+def per_seed_table(scores: pd.DataFrame, collections: Sequence[str], averages: Sequence[str]) -> pd.DataFrame:
+    """Rows (arch, corpus, seed); columns the collections, then each domain's average.
+
+    A domain average is the mean over all of that domain's collections within a seed (also
+    those the table does not show, e.g. the ID average next to the OOD columns)."""
+    scores = scores.copy()
+    scores["domain"] = scores["domain"].map(DOMAIN_LABELS)
+    per_seed = scores.pivot_table(index=["arch", "corpus", "seed"], columns="collection", values="score")
+    out = per_seed.reindex(columns=list(collections))
+    for domain in averages:
+        cols = list(dict.fromkeys(scores.loc[scores["domain"] == domain, "collection"]))
+        out[f"{domain} avg"] = per_seed[cols].mean(axis=1)
+    return out
+
+
+def significance_marks(
+    tests: pd.DataFrame, rows: Sequence[tuple[str, str]], collections: Sequence[str]
+) -> pd.DataFrame:
+    """``UP``/``DOWN`` where a row is significantly better/worse than its reference, else ''."""
+    marks = pd.DataFrame("", index=pd.MultiIndex.from_tuples(rows), columns=list(collections))
+    for t in tests.itertuples(index=False):
+        key = (t.arch, t.corpus)
+        if t.collection in marks.columns and key in marks.index and bool(t.significant):
+            marks.loc[key, t.collection] = UP if t.difference > 0 else DOWN
+    return marks
+
+
+def adjusted_p(tests: pd.DataFrame, rows: Sequence[tuple[str, str]], collections: Sequence[str]) -> pd.DataFrame:
+    out = pd.DataFrame(float("nan"), index=pd.MultiIndex.from_tuples(rows), columns=list(collections))
+    for t in tests.itertuples(index=False):
+        if t.collection in out.columns and (t.arch, t.corpus) in out.index:
+            out.loc[(t.arch, t.corpus), t.collection] = float(t.p_adjusted)
+    return out
+
+
+def effectiveness_table(
+    scores: pd.DataFrame,
+    tests: pd.DataFrame,
+    rows: Sequence[tuple[str, str]],
+    collections: Sequence[str],
+    averages: Sequence[str],
+) -> dict[str, pd.DataFrame]:
+    """Means and standard deviations over seeds, significance marks and adjusted p-values.
+
+    Rows without any metric file (cannot happen in the workflow, whose inputs are the rows'
+    metric files) are an error rather than an empty line."""
+    rows = [tuple(r) for r in rows]
+    per_seed = per_seed_table(scores, collections, averages)
+    grouped = per_seed.groupby(level=["arch", "corpus"], sort=False)
+    missing = [r for r in rows if r not in grouped.groups]
+    if missing:
+        raise SynthrankError(f"no metric files for {missing[0][0]} / {missing[0][1]}")
+    means = grouped.mean().reindex(pd.MultiIndex.from_tuples(rows))
+    stds = grouped.std(ddof=1).reindex(pd.MultiIndex.from_tuples(rows))  # NaN for one run (BM25, untuned)
+    return {
+        "means": means,
+        "stds": stds,
+        "marks": significance_marks(tests, rows, collections),
+        "p": adjusted_p(tests, rows, collections),
+    }
+
+
+def _labels(index: pd.Index) -> list[str]:
+    return [system_label(a, c) for a, c in index]
+
+
+def _cells(table: Mapping[str, pd.DataFrame], seeds: int, latex: bool) -> pd.DataFrame:
+    means, stds, marks = table["means"], table["stds"], table["marks"]
+    pm = r" $\pm$ " if latex else " ± "
+    shown = means.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
+    if seeds > 1:
+        shown = shown + stds.map(lambda v: "" if pd.isna(v) else f"{pm}{v:.3f}")
+    for col in marks.columns:
+        if latex:
+            shown[col] = shown[col] + marks[col].map({UP: r"$^{\uparrow}$", DOWN: r"$^{\downarrow}$", "": ""})
+        else:
+            shown[col] = shown[col] + marks[col].map({UP: f" {UP}", DOWN: f" {DOWN}", "": ""})
+    return shown
+
+
+def write_effectiveness_table(
+    table: Mapping[str, pd.DataFrame] | None,
+    facets: Mapping[str, Mapping[str, str]],
+    out: Mapping[str, str],
+    caption: str,
+    seeds: int,
+    empty: str = "",
+) -> None:
+    """One table as CSV (numbers: mean, std, adjusted p, mark), Markdown, LaTeX (booktabs) and HTML.
+
+    ``facets`` maps a row label to its facet columns (e.g. generator, queries). ``table`` None:
+    the grid has nothing of this table's category; each format gets one row saying ``empty``.
+    """
+    if table is None:
+        numbers = pd.DataFrame({"note": [empty]}, index=pd.Index(["(none)"], name="system"))
+        shown, shown_tex, n_facets = numbers, numbers.map(latex_escape), 1
+    else:
+        labels = _labels(table["means"].index)
+        facet_frame = pd.DataFrame([facets.get(label, {}) for label in labels], index=labels).fillna("")
+        numbers = facet_frame.copy()
+        for col in table["means"].columns:
+            numbers[col] = table["means"][col].to_numpy().round(4)
+            numbers[f"{col} std"] = table["stds"][col].to_numpy().round(4)
+            if col in table["marks"].columns:
+                numbers[f"{col} p_adj"] = table["p"][col].to_numpy()
+                numbers[f"{col} sig"] = table["marks"][col].map({UP: "+", DOWN: "-", "": ""}).to_numpy()
+        shown = pd.concat([facet_frame, _cells(table, seeds, latex=False).set_axis(labels)], axis=1)
+        shown_tex = pd.concat(
+            [facet_frame.map(latex_escape), _cells(table, seeds, latex=True).set_axis(labels)], axis=1
+        )
+        n_facets = len(facet_frame.columns)
+    for frame in (numbers, shown, shown_tex):
+        frame.index.name = "system"
+    shown_tex = shown_tex.rename(index=latex_escape, columns=latex_escape)
+    with atomic_write(out["csv"]) as handle:
+        numbers.to_csv(handle, float_format="%.4g")
+    with atomic_write(out["markdown"]) as handle:
+        handle.write(f"{caption}\n\n{shown.to_markdown(disable_numparse=True)}\n")
+    column_format = "l" * (1 + n_facets) + "r" * (len(shown_tex.columns) - n_facets)
+    with atomic_write(out["latex"]) as handle:
+        handle.write(
+            shown_tex.to_latex(
+                caption=latex_escape(caption),
+                label=f"tab:{Path(out['latex']).stem}",
+                column_format=column_format,
+                escape=False,
+            )
+        )
+    if "html" in out:
+        with atomic_write(out["html"]) as handle:
+            handle.write(html_page(shown, caption))
+
+
+def latex_escape(text: str) -> str:
+    for char, repl in (("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#")):
+        text = text.replace(char, repl)
+    return text.replace(UP, r"$\uparrow$").replace(DOWN, r"$\downarrow$").replace("±", r"$\pm$")
+
+
+def html_page(shown: pd.DataFrame, caption: str) -> str:
+    """A small self-contained HTML page for the Snakemake report (which shows HTML, not CSV)."""
+    import html
+
+    body = shown.to_html(border=0, classes="table", na_rep="")
+    style = (
+        "body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse}"
+        " th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right} th:first-child{text-align:left}"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><style>{style}</style></head>'
+        f"<body><p>{html.escape(caption)}</p>\n{body}\n</body></html>\n"
+    )

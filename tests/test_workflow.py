@@ -1,6 +1,7 @@
 """The workflow end to end, in a fresh copy of the repository: the demo, and the real-data path."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -59,6 +60,74 @@ def test_demo_table(demo_run: Path) -> None:
         assert (demo_run / f"figures/id-vs-ood.{fmt}").stat().st_size > 1000
 
 
+TABLES = [
+    "overview",
+    "cross-encoder-id",
+    "cross-encoder-ood",
+    "bi-encoder-id",
+    "bi-encoder-ood",
+    "mixtures",
+    "small-corpus",
+    "generators",
+    "cost",
+]
+FIGURES = ["id-vs-ood", "gain-over-human", "effectiveness-vs-size", "cost-vs-effectiveness"]
+
+
+def test_demo_results(demo_run: Path) -> None:
+    for name in TABLES:
+        for ext in ("csv", "md", "tex", "html"):
+            assert (demo_run / f"results/tables/{name}.{ext}").stat().st_size > 20, (name, ext)
+    for name in FIGURES:
+        for ext in ("png", "pdf"):
+            assert (demo_run / f"figures/{name}.{ext}").stat().st_size > 1000, (name, ext)
+    ce = pd.read_csv(demo_run / "results/tables/cross-encoder-id.csv", index_col=0)
+    assert list(ce.index) == ["BM25", "cross-encoder / human", "cross-encoder / zero-shot-smollm2"]
+    overview = pd.read_csv(demo_run / "results/tables/overview.csv", index_col=0)
+    assert ce.loc["cross-encoder / human", "demo-cooking/test"] == pytest.approx(
+        overview.loc["cross-encoder / human", "demo-cooking/test"], abs=1e-4
+    )
+    # the demo has no mixture and no size-limited corpus: the tables say so
+    for name in ("mixtures", "small-corpus"):
+        assert pd.read_csv(demo_run / f"results/tables/{name}.csv", index_col=0).index.tolist() == ["(none)"]
+    tests = pd.read_csv(demo_run / "results/significance/cross-encoder.csv")
+    assert set(tests["corpus"]) == {"zero-shot-smollm2"} and set(tests["reference"]) == {"human"}
+    assert set(tests["collection"]) == {"demo-cooking/test", "demo-astronomy/test"} and (tests["queries"] == 30).all()
+    sig = ce.loc["cross-encoder / zero-shot-smollm2", "demo-cooking/test sig"]
+    row = tests.set_index("collection").loc["demo-cooking/test"]
+    assert (sig == "+") == bool(row["significant"] and row["difference"] > 0)
+    cost = pd.read_csv(demo_run / "results/tables/cost.csv", index_col=0)
+    assert cost.loc["zero-shot-smollm2", "USD"] == 0.0  # a local model
+    assert cost.loc["zero-shot-smollm2", "completion tokens"] > 0 and (cost["cross-encoder training h"] > 0).all()
+
+
+def test_one_table_rebuilds_alone(demo_run: Path) -> None:
+    (demo_run / "results/tables/bi-encoder-ood.tex").unlink()
+    done = snakemake(demo_run, "--workflow-profile", "profiles/demo", "results/tables/bi-encoder-ood.tex")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(r"^effectiveness_table\s+1$", done.stderr, re.M) and re.search(r"^total\s+1$", done.stderr, re.M)
+
+
+def test_report_html(demo_run: Path) -> None:
+    done = snakemake(demo_run, "--workflow-profile", "profiles/demo", "--report", "report.html")
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = (demo_run / "report.html").read_text()
+    for name in [*TABLES, *FIGURES]:
+        assert name in html, name
+    assert "Holm-corrected" in html
+
+
+def test_expected_score_mismatch_fails_loudly(demo_run: Path) -> None:
+    config = (demo_run / "config" / "demo.yaml").read_text()
+    config += "expected:\n  bm25:\n    - {k1: 0.9, b: 0.4, scores: {demo-cooking/test: {ndcg@10: 0.5}}}\n"
+    (demo_run / "config" / "expected.yaml").write_text(config)
+    done = snakemake(demo_run, "results/checks/bm25.json", "--configfile", "config/expected.yaml")
+    assert done.returncode != 0
+    assert "1 of 1 BM25 scores differ from the expected values:" in done.stderr
+    assert "BM25 demo-cooking/test ndcg@10: measured 0.8" in done.stderr and "expected 0.5000 ± 0.0001" in done.stderr
+    assert "Traceback" not in done.stderr and not (demo_run / "results/checks/bm25.json").exists()
+
+
 def test_demo_provenance(demo_run: Path) -> None:
     passages = [json.loads(line) for line in (demo_run / "results/corpora/demo-cooking/zero-shot-smollm2.jsonl").open()]
     stats = json.loads((demo_run / "results/corpora/demo-cooking/zero-shot-smollm2.stats.json").read_text())
@@ -109,6 +178,9 @@ def test_real_data_path(tmp_path: Path, gguf: Path) -> None:
     # BM25 through the workflow reproduces the reference table of ../shared/data/SOURCES.md
     for name, expected in {"wikiqa": 0.4723, "medline": 0.6651, "adi": 0.4747}.items():
         assert table.loc["BM25", f"{name}/test"] == pytest.approx(expected, abs=1e-4)
+    # ... and so does the workflow's own check of every value of that table (config `expected`)
+    check = json.loads((workdir / "results/checks/bm25.json").read_text())
+    assert len(check["checked"]) == 12 and all(c["ok"] for c in check["checked"])
     assert table.notna().all().all()
 
 
@@ -132,8 +204,9 @@ def test_bad_input_fails_in_one_line(tmp_path: Path) -> None:
 
 def test_demo_is_byte_reproducible(demo_run: Path, tmp_path: Path, gguf: Path) -> None:
     """A second clean run (own copy, own empty request cache) gives byte-identical corpora,
-    training sets, runs, metrics, tables and figures. (Lucene segment ids and the training time
-    in the models' README cards differ by design, so indexes and models are not compared.)"""
+    training sets, runs, metrics, significance tests, tables and figures. (Lucene segment ids and
+    the training time in the models' README cards differ by design, so indexes and models are not
+    compared; nor are the cost table and figure, which report measured job times.)"""
     workdir = copy_workflow(tmp_path)
     reuse_llm(workdir, gguf)
     done = snakemake(workdir, "--workflow-profile", "profiles/demo")
@@ -144,11 +217,13 @@ def test_demo_is_byte_reproducible(demo_run: Path, tmp_path: Path, gguf: Path) -
         "results/trainsets",
         "results/runs",
         "results/metrics",
+        "results/significance",
         "results/tables",
         "figures",
     ):
         for path in sorted((demo_run / stage).rglob("*")):
-            if path.is_file():
+            # the cost table and figure hold measured job times, which differ from run to run
+            if path.is_file() and not path.name.startswith("cost"):
                 twin = workdir / path.relative_to(demo_run)
                 assert twin.read_bytes() == path.read_bytes(), path.relative_to(demo_run)
                 compared += 1

@@ -1,0 +1,146 @@
+# What the results rules (report.smk) read: table rows, metric files, ledgers, benchmark files.
+# Pure functions of the config; the logic behind them is synthrank.grid.
+from dataclasses import asdict
+
+from synthrank import grid
+from synthrank.report import system_label, table_caption
+
+FACETS = grid.corpus_facets(config["corpora"], TRAIN.get("max_queries"))
+REFERENCES = grid.reference_corpora(FACETS)
+SIGNIFICANCE = config["significance"]
+TABLES = grid.EFFECTIVENESS_TABLES
+FIGURES = [
+    "id-vs-ood",
+    "gain-over-human",
+    "effectiveness-vs-size",
+    "cost-vs-effectiveness",
+]
+EXPECTED_BM25 = config.get("expected", {}).get("bm25", [])
+DOMAINS = {"ID": "in_domain", "OOD": "out_of_domain"}
+
+
+def report_targets():
+    """Every table, figure and check: the `all` target."""
+    targets = expand(
+        "results/tables/{table}.{ext}",
+        table=["overview", *TABLES, "cost"],
+        ext=["csv", "md", "tex", "html"],
+    )
+    targets += expand("figures/{figure}.{ext}", figure=FIGURES, ext=["png", "pdf"])
+    return targets + (["results/checks/bm25.json"] if EXPECTED_BM25 else [])
+
+
+def corpus_stats(corpus):
+    return f"results/corpora/{TRAIN['dataset']}/{corpus}.stats.json"
+
+
+def unmixed_corpora():
+    return [c for c, f in FACETS.items() if f.paradigm != grid.MIXTURE]
+
+
+def paradigms():
+    return {c: f.paradigm for c, f in FACETS.items()}
+
+
+def arch_entries(arch):
+    return [e for e in metric_entries() if e["arch"] == arch]
+
+
+def table_entries(name):
+    """The metric files a table needs: its rows, on its columns' collections and averaged domains."""
+    spec = grid.table_spec(name, config)
+    rows, domains = set(spec.rows), {DOMAINS[a] for a in spec.averages}
+    return [
+        e
+        for e in metric_entries()
+        if (e["arch"], e["corpus"]) in rows
+        and (e["collection"] in spec.collections or e["domain"] in domains)
+    ]
+
+
+def table_tests(name):
+    archs = dict.fromkeys(
+        a for a, _ in grid.table_spec(name, config).rows if a != "bm25"
+    )
+    return [f"results/significance/{arch}.csv" for arch in archs]
+
+
+def table_params(wildcards):
+    spec = grid.table_spec(wildcards.table, config)
+    blank = dict.fromkeys(spec.facet_columns, "")
+    return {
+        "spec": asdict(spec),
+        "facets": {
+            system_label(a, c): (
+                grid.facet_values(FACETS[c], spec.facet_columns)
+                if c in FACETS
+                else blank
+            )
+            for a, c in spec.rows
+        },
+        "caption": table_caption(spec.title, len(SEEDS), SIGNIFICANCE, spec.empty),
+    }
+
+
+def bm25_metric_files():
+    """Collection -> the BM25 metric file, for every collection with expected scores."""
+    collections = dict.fromkeys(c for e in EXPECTED_BM25 for c in e["scores"])
+    return {c: f"results/metrics/{c}/bm25.json" for c in collections}
+
+
+def kind_rule(arch, train, infer):
+    return train if ARCHS[arch]["kind"] == "cross-encoder" else infer
+
+
+def cost_inputs():
+    """The ledgers and the benchmark files the cost table reads (paths as the rules write them)."""
+    t = TRAIN["dataset"]
+    corpora = [
+        {
+            "name": c,
+            "paradigm": f.paradigm,
+            "generator": (
+                {"name": f.generators[0], **GENERATORS[f.generators[0]]}
+                if f.generators and f.paradigm != grid.MIXTURE
+                else None
+            ),
+            "stats": None if f.components else corpus_stats(c),
+            "corpus_benchmark": (
+                None
+                if f.components
+                else f"benchmarks/{corpus_rule(f.paradigm)}/{t}/{c}.tsv"
+            ),
+            "trainset_benchmark": f"benchmarks/training_set/{t}/{c}.tsv",
+            "components": [asdict(p) for p in f.components],
+        }
+        for c, f in FACETS.items()
+    ]
+    models = [
+        {
+            "arch": arch,
+            "corpus": corpus,
+            "seed": seed,
+            "train_benchmark": f"benchmarks/{kind_rule(arch, 'train_cross_encoder', 'train_bi_encoder')}/{arch}/{t}/{corpus}/seed{seed}.tsv",
+            "inference_benchmark": f"benchmarks/{kind_rule(arch, 'rerank', 'dense_retrieve')}/{arch}/{t}/{corpus}/seed{seed}.tsv",
+        }
+        for arch in ARCHS
+        for corpus in FACETS
+        for seed in SEEDS
+    ]
+    return corpora, models
+
+
+def corpus_rule(paradigm):
+    """The rule that builds a corpus of this paradigm (its benchmark path names it)."""
+    return {"human": "human_corpus", grid.MIXTURE: "mixture_corpus"}.get(
+        paradigm, "generated_corpus"
+    )
+
+
+def cost_files():
+    corpora, models = cost_inputs()
+    keys = ("stats", "corpus_benchmark", "trainset_benchmark")
+    files = [c[k] for c in corpora for k in keys if c[k]]
+    return files + [
+        m[k] for m in models for k in ("train_benchmark", "inference_benchmark")
+    ]

@@ -1,0 +1,188 @@
+"""What each corpus and model cost: LLM tokens and dollars (from the corpora's stats ledgers) and
+compute hours (from the ``benchmark:`` files Snakemake writes for every job).
+
+Hours are wall-clock hours of the jobs (Snakemake's ``s`` column / 3600): on the thesis cluster
+every GPU job holds one GPU, so they are GPU-hours there; on the demo they are CPU wall hours.
+A mixture is charged the share of each component corpus it uses (component queries / the
+component's queries): all corpora take the first N queries of the same seeded order, so
+generating only that prefix would have cost exactly that share.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from synthrank.errors import SynthrankError
+from synthrank.io import atomic_write, read_json
+
+FREE_BACKENDS = ("local", "vllm")  # self-hosted: no API bill (the GPU time is in the hours)
+
+
+def benchmark_seconds(path: str) -> float:
+    """Wall seconds of one job from its Snakemake benchmark TSV (mean over repeats)."""
+    try:
+        frame = pd.read_csv(path, sep="\t")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SynthrankError(f"{path}: not a Snakemake benchmark file ({exc})") from None
+    if "s" not in frame.columns or frame.empty:
+        raise SynthrankError(f"{path}: no 's' column (not a Snakemake benchmark file)")
+    return float(frame["s"].mean())
+
+
+def api_dollars(stats: Mapping[str, Any], generator: Mapping[str, Any] | None) -> float:
+    """The corpus's API bill: its ledger's ``cost_usd``, else tokens x the configured price.
+
+    Human corpora and self-hosted generators cost no dollars; an API generator without a price
+    and without ``cost_usd`` in the ledger is unknown (NaN), never a silent 0."""
+    if stats.get("cost_usd") is not None:
+        return float(stats["cost_usd"])
+    if generator is None or generator.get("backend") in FREE_BACKENDS:
+        return 0.0
+    price = generator.get("price")
+    if not price:
+        return math.nan
+    return (
+        stats.get("prompt_tokens", 0) * price["input_per_mtok"]
+        + stats.get("completion_tokens", 0) * price["output_per_mtok"]
+    ) / 1e6
+
+
+def corpus_costs(corpora: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per corpus: queries, passages, tokens, dollars, corpus and training-set hours.
+
+    Each item: ``name``, ``paradigm``, ``generator`` (its config incl. ``backend`` and
+    ``price``, or None), ``stats`` (the ledger path; None for a mixture), ``corpus_benchmark``
+    (None for a mixture), ``trainset_benchmark`` and, for a mixture, ``components``
+    (``[{corpus, queries}]``, queries None for the whole corpus)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for item in corpora:
+        if item.get("components"):
+            continue
+        stats = read_json(item["stats"])
+        rows[item["name"]] = {
+            "paradigm": item["paradigm"],
+            "generator": (item.get("generator") or {}).get("name", "-"),
+            "queries": stats.get("queries", math.nan),
+            "passages": stats.get("passages", math.nan),
+            "prompt tokens": stats.get("prompt_tokens", 0) or 0,
+            "completion tokens": stats.get("completion_tokens", 0) or 0,
+            "USD": api_dollars(stats, item.get("generator")),
+            "corpus h": benchmark_seconds(item["corpus_benchmark"]) / 3600,
+        }
+    for item in corpora:
+        if not item.get("components"):
+            continue
+        row = {"paradigm": item["paradigm"], "generator": set(), "queries": 0.0, "passages": 0.0}
+        for key in ("prompt tokens", "completion tokens", "USD", "corpus h"):
+            row[key] = 0.0
+        for part in item["components"]:
+            if part["corpus"] not in rows:
+                raise SynthrankError(f"mixture {item['name']}: component {part['corpus']!r} has no cost row")
+            inner = rows[part["corpus"]]
+            share = 1.0 if part.get("queries") is None else min(1.0, part["queries"] / inner["queries"])
+            row["queries"] = max(row["queries"], share * inner["queries"])
+            row["passages"] += share * inner["passages"]
+            for key in ("prompt tokens", "completion tokens", "USD", "corpus h"):
+                row[key] += share * inner[key]
+            if inner["generator"] != "-":
+                row["generator"].add(inner["generator"])
+        row["generator"] = ", ".join(sorted(row["generator"])) or "-"
+        rows[item["name"]] = row
+    for item in corpora:
+        rows[item["name"]]["training set h"] = benchmark_seconds(item["trainset_benchmark"]) / 3600
+    frame = pd.DataFrame.from_dict(rows, orient="index").reindex([item["name"] for item in corpora])
+    frame.index.name = "corpus"
+    return frame
+
+
+def model_hours(models: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Per (arch, corpus): training and inference hours summed over seeds, and the seed count.
+
+    Each item: ``arch``, ``corpus``, ``seed``, ``train_benchmark``, ``inference_benchmark``."""
+    rows = [
+        {
+            "arch": m["arch"],
+            "corpus": m["corpus"],
+            "training h": benchmark_seconds(m["train_benchmark"]) / 3600,
+            "inference h": benchmark_seconds(m["inference_benchmark"]) / 3600,
+        }
+        for m in models
+    ]
+    frame = pd.DataFrame(rows, columns=["arch", "corpus", "training h", "inference h"])
+    grouped = frame.groupby(["arch", "corpus"], sort=False)
+    out = grouped[["training h", "inference h"]].sum()
+    out["seeds"] = grouped.size()
+    return out
+
+
+def cost_table(corpora: Sequence[Mapping[str, Any]], models: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The cost table: per corpus, its own costs, then each architecture's training and inference
+    hours (all seeds) on it."""
+    table = corpus_costs(corpora)
+    hours = model_hours(models)
+    for arch in dict.fromkeys(hours.index.get_level_values("arch")):
+        per_arch = hours.xs(arch, level="arch")
+        table[f"{arch} training h"] = per_arch["training h"].reindex(table.index)
+        table[f"{arch} inference h"] = per_arch["inference h"].reindex(table.index)
+    return table
+
+
+def model_costs(table: pd.DataFrame, archs: Sequence[str], seeds: int) -> pd.DataFrame:
+    """Per (arch, corpus): the dollars and hours one model costs (corpus, training set, one seed's training)."""
+    rows = []
+    for arch in archs:
+        column = f"{arch} training h"
+        if column not in table.columns:
+            continue
+        for corpus, row in table.iterrows():
+            rows.append(
+                {
+                    "arch": arch,
+                    "corpus": corpus,
+                    "usd": row["USD"],
+                    "hours": row["corpus h"] + row["training set h"] + row[column] / max(1, seeds),
+                }
+            )
+    return pd.DataFrame(rows, columns=["arch", "corpus", "usd", "hours"])
+
+
+def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    shown = table.copy().astype(object)
+    for col in table.columns:
+        values = table[col]
+        if col in ("queries", "passages", "prompt tokens", "completion tokens"):
+            shown[col] = values.map(lambda v: "–" if pd.isna(v) else f"{round(v):,}")
+        elif col == "USD":
+            shown[col] = values.map(lambda v: "n/a" if pd.isna(v) else f"{v:,.2f}")
+        elif col.endswith(" h"):
+            shown[col] = values.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
+    return shown
+
+
+def write_cost_table(table: pd.DataFrame, out: Mapping[str, str], caption: str) -> None:
+    """CSV (numbers), Markdown, LaTeX (booktabs) and HTML, like the effectiveness tables."""
+    from synthrank.report import html_page, latex_escape
+
+    with atomic_write(out["csv"]) as handle:
+        table.to_csv(handle, float_format="%.6g")
+    shown = _shown(table)
+    with atomic_write(out["markdown"]) as handle:
+        handle.write(f"{caption}\n\n{shown.to_markdown(disable_numparse=True)}\n")
+    tex = shown.map(latex_escape).rename(index=latex_escape, columns=latex_escape)
+    with atomic_write(out["latex"]) as handle:
+        handle.write(
+            tex.to_latex(
+                caption=latex_escape(caption),
+                label=f"tab:{Path(out['latex']).stem}",
+                column_format="lll" + "r" * (len(tex.columns) - 2),
+                escape=False,
+            )
+        )
+    if "html" in out:
+        with atomic_write(out["html"]) as handle:
+            handle.write(html_page(shown, caption))

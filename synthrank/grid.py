@@ -1,0 +1,268 @@
+"""What the experiment grid compares: corpus facets, reference corpora and the rows of each table.
+
+Everything here is a pure function of the (validated) config, so the rules can call it while
+Snakemake parses the workflow and the unit tests can call it on plain dicts.
+
+Corpus facets:
+
+- ``paradigm``: ``human``, ``zero-shot``, ``few-shot-unsupervised``, ``few-shot-supervised`` or
+  ``mixture``;
+- ``generators``: the generator(s) behind the passages (a mixture: those of its components);
+- ``size``: the number of training queries the corpus covers, ``None`` meaning every training
+  query (``training.max_queries`` if set, else all judged ones). A corpus's own ``queries: N``
+  takes the first N of the seeded training-query order; a mixture component
+  ``{corpus: c, queries: N}`` the first N of ``c``. All corpora draw from the same order, so a
+  mixture covers the queries of its largest component: its size is the largest component size.
+
+The reference of a corpus is the human corpus (paradigm ``human``) of the same size; the tables
+test every other corpus against it, model by model (same architecture). A corpus without a
+human corpus of its size is shown without a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from synthrank.errors import SynthrankError
+
+HUMAN = "human"
+MIXTURE = "mixture"
+PARADIGM_ORDER = ("human", "zero-shot", "few-shot-unsupervised", "few-shot-supervised", "mixture")
+
+
+@dataclass(frozen=True)
+class Component:
+    corpus: str
+    queries: int | None  # None: the whole component corpus
+
+
+@dataclass(frozen=True)
+class Facets:
+    name: str
+    paradigm: str
+    generators: tuple[str, ...]
+    size: int | None  # training queries; None: every training query
+    components: tuple[Component, ...] = field(default=())
+    limited: bool = False  # a small-corpus setting: it, or one of its components, has fewer queries
+
+    @property
+    def size_label(self) -> str:
+        return "all" if self.size is None else str(self.size)
+
+
+def _min_size(*sizes: int | None) -> int | None:
+    known = [s for s in sizes if s is not None]
+    return min(known) if known else None
+
+
+def _components(name: str, spec: Mapping[str, Any]) -> tuple[Component, ...]:
+    parts = []
+    for i, item in enumerate(spec.get("components") or []):
+        if isinstance(item, str):
+            parts.append(Component(item, None))
+        elif isinstance(item, Mapping) and "corpus" in item:
+            parts.append(Component(str(item["corpus"]), item.get("queries")))
+        else:
+            raise SynthrankError(f"config: corpora.{name}.components.{i}: give a corpus name or {{corpus, queries}}")
+    if not parts:
+        raise SynthrankError(f"config: corpora.{name}: a mixture needs components")
+    return tuple(parts)
+
+
+def corpus_facets(corpora: Mapping[str, Mapping[str, Any]], max_queries: int | None = None) -> dict[str, Facets]:
+    """Facets of every configured corpus (``corpora`` and ``training.max_queries`` of the config)."""
+    facets: dict[str, Facets] = {}
+
+    def cut(size: int | None) -> bool:
+        return size is not None and (max_queries is None or size < max_queries)
+
+    def resolve(name: str, stack: tuple[str, ...]) -> Facets:
+        if name in facets:
+            return facets[name]
+        if name not in corpora:
+            raise SynthrankError(f"config: corpora.{stack[-1]}.components: {name!r} is not defined under corpora")
+        if name in stack:
+            raise SynthrankError(f"config: corpora.{name}: a mixture cannot contain itself")
+        spec = corpora[name]
+        paradigm = spec["paradigm"]
+        own = _min_size(spec.get("queries"), max_queries)
+        if paradigm != MIXTURE:
+            gens = (spec["generator"],) if spec.get("generator") else ()
+            facets[name] = Facets(name, paradigm, gens, own, limited=cut(own))
+            return facets[name]
+        parts = _components(name, spec)
+        sizes: list[int | None] = []
+        gens: list[str] = []
+        limited = False
+        for part in parts:
+            inner = resolve(part.corpus, (*stack, name))
+            sizes.append(_min_size(part.queries, inner.size))
+            gens.extend(inner.generators)
+            limited = limited or inner.limited or cut(sizes[-1])
+        known = [s for s in sizes if s is not None]
+        size = _min_size(None if len(known) < len(sizes) else max(known), own)
+        facets[name] = Facets(name, MIXTURE, tuple(dict.fromkeys(gens)), size, parts, limited or cut(size))
+        return facets[name]
+
+    for name in corpora:
+        resolve(name, ())
+    return {name: facets[name] for name in corpora}
+
+
+def reference_corpora(facets: Mapping[str, Facets]) -> dict[str, str | None]:
+    """Each non-human corpus -> the first human corpus of the same size (None if there is none)."""
+    humans: dict[int | None, str] = {}
+    for f in facets.values():
+        if f.paradigm == HUMAN:
+            humans.setdefault(f.size, f.name)
+    return {name: humans.get(f.size) for name, f in facets.items() if f.paradigm != HUMAN}
+
+
+# ---------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One effectiveness table: rows (arch, corpus) and columns (collections and domain averages)."""
+
+    name: str
+    title: str
+    rows: tuple[tuple[str, str], ...]  # (arch, corpus); arch "bm25" with corpus "BM25" is BM25
+    collections: tuple[str, ...]
+    averages: tuple[str, ...]  # "ID" and/or "OOD"
+    facet_columns: tuple[str, ...] = ()  # among "paradigm", "generator", "queries", "components"
+    empty: str = ""  # why the table has no rows (then it is written with this one explanatory row)
+
+
+EFFECTIVENESS_TABLES = (
+    "cross-encoder-id",
+    "cross-encoder-ood",
+    "bi-encoder-id",
+    "bi-encoder-ood",
+    "mixtures",
+    "small-corpus",
+    "generators",
+)
+
+
+def _collections(config: Mapping[str, Any], domain: str) -> tuple[str, ...]:
+    return tuple(f"{c['dataset']}/{c['split']}" for c in config["evaluation"][domain])
+
+
+def _archs(config: Mapping[str, Any], kind: str | None = None) -> list[str]:
+    return [a for a, spec in config["architectures"].items() if kind is None or spec["kind"] == kind]
+
+
+def _paradigm_rank(paradigm: str) -> int:
+    return PARADIGM_ORDER.index(paradigm) if paradigm in PARADIGM_ORDER else len(PARADIGM_ORDER)
+
+
+def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
+    """Rows and columns of one named effectiveness table (see ``EFFECTIVENESS_TABLES``).
+
+    A table whose category the grid lacks (no mixture corpora, no out-of-domain collection...)
+    has no rows and says why in ``empty``: every table target exists for every config, so a
+    report or a paper draft never points at a missing file.
+    """
+    facets = corpus_facets(config["corpora"], config["training"].get("max_queries"))
+    refs = reference_corpora(facets)
+    ident, ood = _collections(config, "in_domain"), _collections(config, "out_of_domain")
+    every = ident + ood
+    both = ("ID", "OOD") if ood else ("ID",)
+    corpora = list(facets)
+
+    def with_baselines(arch: str) -> list[tuple[str, str]]:
+        rows = [(arch, "untuned")] if config["architectures"][arch].get("untuned_baseline") else []
+        return rows + [(arch, c) for c in corpora]
+
+    if name in ("cross-encoder-id", "cross-encoder-ood", "bi-encoder-id", "bi-encoder-ood"):
+        kind, domain = name.rsplit("-", 1)
+        archs = _archs(config, kind)
+        columns = ident if domain == "id" else ood
+        title = f"{kind}, {'in-domain' if domain == 'id' else 'out-of-domain'}"
+        if not archs:
+            return TableSpec(name, title, (), columns, (), empty=f"no {kind} architecture in this config")
+        if not columns:
+            return TableSpec(name, title, (), (), (), empty="no out-of-domain collection in this config")
+        rows = [("bm25", "BM25")] + [row for arch in archs for row in with_baselines(arch)]
+        return TableSpec(name, title, tuple(rows), columns, ("ID",) if domain == "id" else ("OOD",))
+
+    if name == "mixtures":
+        mixtures = [c for c in corpora if facets[c].paradigm == MIXTURE]
+        if not mixtures:
+            return TableSpec(name, "mixtures vs human", (), every, both, empty="no mixture corpus in this config")
+        shown: list[str] = []
+        for mix in mixtures:
+            ref = refs.get(mix)
+            parts = [p.corpus for p in facets[mix].components if p.queries is None]
+            shown.extend([ref] if ref else [])
+            shown.extend(parts)
+        shown = list(dict.fromkeys(c for c in corpora if c in shown and c not in mixtures)) + mixtures
+        rows = [(arch, c) for arch in _archs(config) for c in shown]
+        return TableSpec(name, "mixtures vs human", tuple(rows), every, both, ("components",))
+
+    if name == "small-corpus":
+        small = [c for c in corpora if facets[c].limited]
+        title = "small corpora and enrichment"
+        if not small:
+            return TableSpec(name, title, (), every, both, empty="no size-limited corpus in this config")
+        related = {refs.get(c) for c in small} | {c for c in corpora if facets[c].paradigm == HUMAN}
+        shown = [c for c in corpora if c in small or c in related]
+        big = max((facets[c].size or 0) for c in corpora) + 1
+        shown.sort(key=lambda c: (facets[c].size or big, _paradigm_rank(facets[c].paradigm)))
+        rows = [(arch, c) for arch in _archs(config) for c in shown]
+        return TableSpec(name, title, tuple(rows), every, both, ("queries", "components"))
+
+    if name == "generators":
+        generated = [c for c in corpora if facets[c].paradigm not in (HUMAN, MIXTURE)]
+        title = "generator comparison"
+        if not generated:
+            return TableSpec(name, title, (), every, both, empty="no generated corpus in this config")
+        shown = [r for r in dict.fromkeys(refs.get(c) for c in generated) if r]
+        generated.sort(key=lambda c: (_paradigm_rank(facets[c].paradigm), facets[c].generators, facets[c].size or 0))
+        rows = [(arch, c) for arch in _archs(config) for c in shown + generated]
+        return TableSpec(name, title, tuple(rows), every, both, ("paradigm", "generator", "queries"))
+
+    raise SynthrankError(f"no table named {name!r} (known: {', '.join(EFFECTIVENESS_TABLES)})")
+
+
+def facet_values(facet: Facets | None, columns: Sequence[str]) -> dict[str, str]:
+    """The facet columns of one table row (baselines have none)."""
+    if facet is None:
+        return dict.fromkeys(columns, "")
+    values = {
+        "paradigm": facet.paradigm,
+        "generator": ", ".join(facet.generators) or "-",
+        "queries": facet.size_label,
+        "components": " + ".join(
+            f"{p.corpus}" + ("" if p.queries is None else f" ({p.queries})") for p in facet.components
+        )
+        or "-",
+    }
+    return {c: values[c] for c in columns}
+
+
+def numeric_sizes(facets: Mapping[str, Facets], counted: Mapping[str, int]) -> dict[str, int]:
+    """Training queries per corpus as a number, for plots.
+
+    A size the config fixes is used as is; "all" becomes the number of queries the corpus's
+    stats ledger counted (``counted``: corpus -> ledger ``queries``, non-mixtures); a mixture
+    covers as many queries as its largest (cut) component."""
+    sizes: dict[str, int] = {}
+    for name, f in facets.items():
+        if f.paradigm != MIXTURE:
+            sizes[name] = f.size if f.size is not None else int(counted[name])
+    for name, f in facets.items():
+        if f.paradigm == MIXTURE:
+            parts = [_min_size(p.queries, sizes.get(p.corpus)) or 0 for p in f.components]
+            sizes[name] = _min_size(max(parts), f.size) or 0
+    return sizes
+
+
+def series_label(facet: Facets) -> str:
+    """A corpus family for plots: its paradigm and generator(s), e.g. ``zero-shot / gpt-4.1-mini``."""
+    if not facet.generators:
+        return facet.paradigm
+    return f"{facet.paradigm} / {', '.join(facet.generators)}"

@@ -1,0 +1,126 @@
+"""Corpus facets, reference corpora and table rows, on plain config dicts."""
+
+import pytest
+
+from synthrank.errors import SynthrankError
+from synthrank.grid import (
+    EFFECTIVENESS_TABLES,
+    corpus_facets,
+    numeric_sizes,
+    reference_corpora,
+    series_label,
+    table_spec,
+)
+
+CORPORA = {
+    "human": {"paradigm": "human"},
+    "human-1k": {"paradigm": "human", "queries": 1000},
+    "human-5k": {"paradigm": "human", "queries": 5000},
+    "zs-gpt": {"paradigm": "zero-shot", "generator": "gpt", "template": "t"},
+    "zs-gpt-1k": {"paradigm": "zero-shot", "generator": "gpt", "template": "t", "queries": 1000},
+    "fsu-qwen": {"paradigm": "few-shot-unsupervised", "generator": "qwen", "template": "t", "exemplars": {}},
+    "fss-gpt": {"paradigm": "few-shot-supervised", "generator": "gpt", "template": "t", "exemplars": {}},
+    "human+zs-gpt": {"paradigm": "mixture", "components": ["human", "zs-gpt"]},
+    "human-1k+fss-gpt-5k": {
+        "paradigm": "mixture",
+        "components": [{"corpus": "human", "queries": 1000}, {"corpus": "fss-gpt", "queries": 5000}],
+    },
+}
+
+
+def grid_config(corpora: dict = CORPORA, out_of_domain: bool = True) -> dict:
+    return {
+        "corpora": corpora,
+        "training": {"dataset": "ms", "split": "train"},
+        "evaluation": {
+            "in_domain": [{"dataset": "ms", "split": "dev"}, {"dataset": "ms", "split": "dl19"}],
+            "out_of_domain": [{"dataset": "scifact", "split": "test"}] if out_of_domain else [],
+        },
+        "architectures": {
+            "ce": {"kind": "cross-encoder"},
+            "be": {"kind": "bi-encoder", "untuned_baseline": True},
+        },
+    }
+
+
+def test_facets() -> None:
+    f = corpus_facets(CORPORA)
+    assert (f["human"].paradigm, f["human"].size, f["human"].limited) == ("human", None, False)
+    assert (f["human-1k"].size, f["human-1k"].limited) == (1000, True)
+    assert f["zs-gpt"].generators == ("gpt",) and f["zs-gpt"].size_label == "all"
+    mix = f["human+zs-gpt"]
+    assert (mix.paradigm, mix.size, mix.generators, mix.limited) == ("mixture", None, ("gpt",), False)
+    # all corpora take the first N of one seeded query order: a mixture covers its largest component
+    enrich = f["human-1k+fss-gpt-5k"]
+    assert (enrich.size, enrich.limited, enrich.generators) == (5000, True, ("gpt",))
+    assert [(c.corpus, c.queries) for c in enrich.components] == [("human", 1000), ("fss-gpt", 5000)]
+
+
+def test_training_sample_caps_every_size() -> None:
+    f = corpus_facets(CORPORA, max_queries=2000)
+    assert f["human"].size == 2000 and not f["human"].limited  # the whole (sampled) training set
+    assert f["human-5k"].size == 2000 and not f["human-5k"].limited
+    assert f["human-1k"].size == 1000 and f["human-1k"].limited
+    assert f["human-1k+fss-gpt-5k"].size == 2000 and f["human-1k+fss-gpt-5k"].limited
+
+
+def test_references_are_human_corpora_of_the_same_size() -> None:
+    refs = reference_corpora(corpus_facets(CORPORA))
+    assert refs["zs-gpt"] == "human" and refs["human+zs-gpt"] == "human"
+    assert refs["zs-gpt-1k"] == "human-1k"
+    assert refs["human-1k+fss-gpt-5k"] == "human-5k"
+    assert "human" not in refs and "human-1k" not in refs  # human corpora are the references
+    no_5k = {k: v for k, v in CORPORA.items() if k != "human-5k"}
+    assert reference_corpora(corpus_facets(no_5k))["human-1k+fss-gpt-5k"] is None
+
+
+def test_bad_mixtures_are_one_line_errors() -> None:
+    with pytest.raises(SynthrankError, match=r"corpora.m.components: 'nope' is not defined"):
+        corpus_facets({"m": {"paradigm": "mixture", "components": ["nope"]}})
+    with pytest.raises(SynthrankError, match="cannot contain itself"):
+        corpus_facets({"m": {"paradigm": "mixture", "components": ["m"]}})
+
+
+def test_kind_tables() -> None:
+    spec = table_spec("cross-encoder-id", grid_config())
+    assert spec.collections == ("ms/dev", "ms/dl19") and spec.averages == ("ID",)
+    assert spec.rows[0] == ("bm25", "BM25") and ("ce", "human") in spec.rows
+    assert all(arch in ("bm25", "ce") for arch, _ in spec.rows)
+    ood = table_spec("bi-encoder-ood", grid_config())
+    assert ood.collections == ("scifact/test",) and ood.averages == ("OOD",)
+    assert ood.rows[:2] == (("bm25", "BM25"), ("be", "untuned"))
+    empty = table_spec("bi-encoder-ood", grid_config(out_of_domain=False))
+    assert empty.rows == () and "out-of-domain" in empty.empty
+
+
+def test_comparison_tables() -> None:
+    mixtures = table_spec("mixtures", grid_config())
+    ce_rows = [c for a, c in mixtures.rows if a == "ce"]
+    # the references and whole components first, then the mixtures
+    assert ce_rows == ["human", "human-5k", "zs-gpt", "human+zs-gpt", "human-1k+fss-gpt-5k"]
+    assert mixtures.averages == ("ID", "OOD") and mixtures.facet_columns == ("components",)
+    small = [c for a, c in table_spec("small-corpus", grid_config()).rows if a == "be"]
+    assert small == ["human-1k", "zs-gpt-1k", "human-5k", "human-1k+fss-gpt-5k", "human"]
+    gens = [c for a, c in table_spec("generators", grid_config()).rows if a == "ce"]
+    assert gens == ["human", "human-1k", "zs-gpt", "zs-gpt-1k", "fsu-qwen", "fss-gpt"]
+
+
+def test_absent_categories_give_an_explained_empty_table() -> None:
+    demo_like = {"human": {"paradigm": "human"}, "zs": {"paradigm": "zero-shot", "generator": "g", "template": "t"}}
+    cfg = grid_config(demo_like)
+    for name in ("mixtures", "small-corpus"):
+        spec = table_spec(name, cfg)
+        assert spec.rows == () and spec.empty.startswith("no ")
+    assert table_spec("generators", cfg).rows == (("ce", "human"), ("ce", "zs"), ("be", "human"), ("be", "zs"))
+    assert set(EFFECTIVENESS_TABLES) >= {"mixtures", "small-corpus", "generators"}
+    with pytest.raises(SynthrankError, match="no table named 'nope'"):
+        table_spec("nope", cfg)
+
+
+def test_numeric_sizes_and_series() -> None:
+    f = corpus_facets(CORPORA)
+    counted = {c: 500_000 for c, x in f.items() if x.paradigm != "mixture"}
+    sizes = numeric_sizes(f, counted)
+    assert sizes["human"] == 500_000 and sizes["human-1k"] == 1000
+    assert sizes["human+zs-gpt"] == 500_000 and sizes["human-1k+fss-gpt-5k"] == 5000
+    assert series_label(f["zs-gpt"]) == "zero-shot / gpt" and series_label(f["human"]) == "human"
