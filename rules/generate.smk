@@ -4,7 +4,7 @@ rule fetch_llm_gguf:
     log:
         "logs/fetch_llm_gguf/{generator}.log",
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/generation.yaml"
     params:
         gguf=lambda wildcards: GENERATORS[wildcards.generator]["gguf"],
     script:
@@ -25,8 +25,13 @@ rule passage_corpus:
     benchmark:
         "benchmarks/passage_corpus/{train_dataset}/{corpus}.tsv"
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/generation.yaml"
     threads: 2
+    resources:
+        # vLLM generates inside the job and needs a GPU; API and llama.cpp generation hold none
+        gpu=lambda wildcards: int(
+            (corpus_generator(wildcards) or {}).get("backend") == "vllm"
+        ),
     params:
         paradigm=lambda wildcards: config["corpora"][wildcards.corpus]["paradigm"],
         generator=corpus_generator,

@@ -9,7 +9,7 @@ rule overview_table:
         "logs/overview_table.log",
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         entries=metric_entries(),
         order=system_order(),
@@ -30,7 +30,7 @@ rule id_ood_figure:
         "logs/id_ood_figure.log",
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         entries=metric_entries(),
         metric_label="mean official measure",
