@@ -98,7 +98,7 @@ def test_slurm_profile_submits_with_declared_resources(cluster: dict[str, str], 
         *["--latency-wait", "5", "--max-threads", "1"],
     ]
     began = time.monotonic()
-    done = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=1200, check=False)
     print(f"snakemake --profile profiles/slurm: {time.monotonic() - began:.0f} s")
     assert done.returncode == 0, done.stderr[-4000:]
     assert (workdir / "results" / "tables" / "overview.csv").is_file()
