@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -35,7 +36,7 @@ def packages() -> dict[str, str]:
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
         if name:
-            found.setdefault(name.lower().replace("_", "-"), dist.version)
+            found.setdefault(re.sub(r"[-_.]+", "-", name).lower(), dist.version)  # PEP 503 names
     return dict(sorted(found.items()))
 
 
