@@ -18,11 +18,11 @@ export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml envs/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -c envs/constraints.txt -e ".[dev]"
 	@touch $@
 
 install: $(STAMP) ## create .venv and install synthrank with its tools
@@ -80,4 +80,4 @@ dry-run: $(STAMP) ## dry-run the whole thesis grid (config/config.yaml)
 clean: ## remove the demo's and the workflow's outputs (keeps .venv and the LLM request cache)
 	rm -rf results/datasets results/indexes results/runs results/metrics results/corpora \
 	  results/trainsets results/models results/embeddings results/tables results/significance \
-	  results/checks figures/*.png figures/*.pdf report.html logs benchmarks
+	  results/checks figures/*.png figures/*.pdf figures/*.provenance.json report.html logs benchmarks

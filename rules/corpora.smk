@@ -79,6 +79,11 @@ def missing_api_keys():
     return missing
 
 
+def generation_env(wildcards):
+    """vLLM generation runs in its own environment (vLLM pins its own CUDA torch)."""
+    return "../envs/vllm.yaml" if needs_gpu(wildcards) else "../envs/generation.yaml"
+
+
 def needs_gpu(wildcards):
     """vLLM generation runs on a GPU; API-bound generation never holds one."""
     spec = CORPORA[wildcards.corpus]

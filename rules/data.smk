@@ -7,7 +7,7 @@ rule ingest_collection:
     benchmark:
         "benchmarks/ingest_collection/{dataset}.tsv"
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/data.yaml"
     params:
         source=dataset_source,
     script:
@@ -25,7 +25,7 @@ rule ingest_qrels:
     benchmark:
         "benchmarks/ingest_qrels/{dataset}/{split}.tsv"
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/data.yaml"
     params:
         source=dataset_source,
     script:

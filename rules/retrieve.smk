@@ -8,7 +8,7 @@ rule bm25_index:
     benchmark:
         "benchmarks/bm25_index/{dataset}.tsv"
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/retrieval.yaml"
     threads: config["bm25"]["threads"]
     script:
         "../scripts/bm25_index.py"
@@ -26,7 +26,7 @@ rule bm25_search:
     benchmark:
         "benchmarks/bm25_search/{dataset}/{split}.tsv"
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/retrieval.yaml"
     threads: config["bm25"]["threads"]
     params:
         k1=config["bm25"]["k1"],
@@ -62,7 +62,7 @@ rule rerank:
     wildcard_constraints:
         arch=alternatives(CROSS_ENCODERS) if CROSS_ENCODERS else "$^",
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/models.yaml"
     threads: 2
     params:
         model=model_ref,
@@ -89,7 +89,7 @@ rule encode_corpus_shard:
         shard=r"\d+",
         shards=r"\d+",
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/models.yaml"
     threads: 2
     params:
         model=model_ref,
@@ -124,7 +124,7 @@ rule dense_retrieve:
     wildcard_constraints:
         arch=alternatives(BI_ENCODERS) if BI_ENCODERS else "$^",
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/models.yaml"
     threads: 2
     params:
         model=model_ref,

@@ -12,7 +12,7 @@ rule training_set:
     benchmark:
         "benchmarks/training_set/{train_dataset}/{corpus}.tsv"
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/data.yaml"
     params:
         negatives=TRAIN["hard_negatives"],
     script:
@@ -31,7 +31,7 @@ rule train_cross_encoder:
     wildcard_constraints:
         arch=alternatives(CROSS_ENCODERS) if CROSS_ENCODERS else "$^",
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/models.yaml"
     threads: 2
     params:
         base_model=lambda wildcards: ARCHS[wildcards.arch]["base_model"],
@@ -52,7 +52,7 @@ rule train_bi_encoder:
     wildcard_constraints:
         arch=alternatives(BI_ENCODERS) if BI_ENCODERS else "$^",
     conda:
-        "../envs/synthrank.yaml"
+        "../envs/models.yaml"
     threads: 2
     params:
         base_model=lambda wildcards: ARCHS[wildcards.arch]["base_model"],

@@ -446,7 +446,11 @@ def local_server(
     port = _free_port()
     cmd = [sys.executable, "-m", "synthrank.llm_server", "--model", gguf, "--alias", alias, "--port", str(port)]
     cmd += ["--parallel", str(parallel), "--ctx-size", str(ctx_size * parallel), "--threads", str(threads)]
-    proc = subprocess.Popen(cmd, stdout=sys.stderr, stderr=sys.stderr)
+    # The server is this package's module: importable even where synthrank is not installed (a
+    # stage's conda environment, whose jobs find the package through scripts/synthrank).
+    package_root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
+    proc = subprocess.Popen(cmd, stdout=sys.stderr, stderr=sys.stderr, env={**os.environ, "PYTHONPATH": path})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout

@@ -1,0 +1,85 @@
+"""Each result's environment, written beside it by synthrank.step.run."""
+
+import json
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from synthrank import provenance
+from synthrank.errors import SynthrankError
+from synthrank.step import run
+
+
+class Named(dict):
+    """The part of Snakemake's Namedlist that step.run uses."""
+
+    def __iter__(self):
+        return iter(self.values())
+
+
+def fake_job(tmp_path: Path, outputs: list[str], config: dict) -> SimpleNamespace:
+    return SimpleNamespace(
+        rule="some_rule",
+        log=[str(tmp_path / "logs" / "job.log")],
+        output=Named((f"out{i}", o) for i, o in enumerate(outputs)),
+        wildcards=Named(dataset="demo"),
+        params=Named(depth=10),
+        config=config,
+        threads=1,
+        scriptdir=str(tmp_path),
+    )
+
+
+def test_record_is_deterministic_and_tracks_config(tmp_path: Path) -> None:
+    args = {"rule": "r", "wildcards": {"a": "1"}, "params": {"k": [1, 2]}, "workflow_dir": tmp_path}
+    first = provenance.record(config={"x": 1, "y": {"z": 2}}, **args)
+    again = provenance.record(config={"y": {"z": 2}, "x": 1}, **args)
+    assert first == again
+    assert provenance.record(config={"x": 2, "y": {"z": 2}}, **args)["config_sha256"] != first["config_sha256"]
+    assert first["packages"]["pytest"] and first["packages"]["snakemake"]
+    assert first["git"] is None  # tmp_path is no git checkout
+
+
+def test_git_commit_and_dirty_flag(tmp_path: Path) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(tmp_path), *args], capture_output=True, text=True, check=True).stdout
+
+    git("init", "-q")
+    (tmp_path / "Snakefile").write_text("rule all:\n")
+    git("add", "Snakefile")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "c")
+    commit = git("rev-parse", "HEAD").strip()
+    assert provenance.git_state(tmp_path) == {"commit": commit, "dirty": False}
+    (tmp_path / "Snakefile").write_text("rule all:\n    input: []\n")
+    assert provenance.git_state(tmp_path) == {"commit": commit, "dirty": True}
+
+
+def test_step_writes_provenance_beside_each_output(tmp_path: Path) -> None:
+    outputs = [str(tmp_path / "results" / "a.json"), str(tmp_path / "results" / "model")]
+    job = fake_job(tmp_path, outputs, {"seeds": [1]})
+
+    def work() -> None:
+        Path(outputs[0]).parent.mkdir(parents=True)
+        Path(outputs[0]).write_text("{}")
+        Path(outputs[1]).mkdir()
+
+    run(job, work)
+    beside = [Path(outputs[0] + ".provenance.json"), Path(outputs[1] + ".provenance.json")]
+    records = [json.loads(p.read_text()) for p in beside]
+    assert records[0] == records[1]
+    assert records[0]["rule"] == "some_rule" and records[0]["wildcards"] == {"dataset": "demo"}
+    assert records[0]["config_sha256"] == provenance.digest({"seeds": [1]})
+
+
+def test_failed_step_writes_no_provenance(tmp_path: Path) -> None:
+    output = tmp_path / "results" / "a.json"
+    job = fake_job(tmp_path, [str(output)], {})
+
+    def work() -> None:
+        raise SynthrankError("bad input")
+
+    with pytest.raises(SystemExit):
+        run(job, work)
+    assert not Path(str(output) + ".provenance.json").exists()
