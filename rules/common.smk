@@ -2,6 +2,7 @@ import re
 import sys
 
 from synthrank import config as config_schema
+from synthrank import grid
 from synthrank.errors import SynthrankError
 
 try:
@@ -114,7 +115,7 @@ def systems():
     for arch, spec in ARCHS.items():
         if spec["untuned_baseline"]:
             rows.append((arch, "untuned", 0, f"{arch}/untuned"))
-        for corpus in config["corpora"]:
+        for corpus in grid.arch_corpora(config, arch):
             for seed in SEEDS:
                 rows.append(
                     (

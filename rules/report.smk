@@ -20,7 +20,7 @@ rule significance_tests:
         "../envs/evaluation.yaml"
     params:
         entries=lambda wildcards: arch_entries(wildcards.arch),
-        references=REFERENCES,
+        references=lambda wildcards: arch_references(wildcards.arch),
         test=SIGNIFICANCE["test"],
         alpha=SIGNIFICANCE["alpha"],
         correction=SIGNIFICANCE["correction"],

@@ -42,6 +42,12 @@ def paradigms():
     return {c: f.paradigm for c, f in FACETS.items()}
 
 
+def arch_references(arch):
+    """Each corpus's reference human corpus, where the architecture is trained on both."""
+    trained = grid.arch_corpora(config, arch)
+    return {c: r for c, r in REFERENCES.items() if c in trained and r in trained}
+
+
 def arch_entries(arch):
     return [e for e in metric_entries() if e["arch"] == arch]
 
@@ -124,7 +130,7 @@ def cost_inputs():
             "inference_benchmark": f"benchmarks/{kind_rule(arch, 'rerank', 'dense_retrieve')}/{arch}/{t}/{corpus}/seed{seed}.tsv",
         }
         for arch in ARCHS
-        for corpus in FACETS
+        for corpus in grid.arch_corpora(config, arch)
         for seed in SEEDS
     ]
     return corpora, models

@@ -103,6 +103,9 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
     for name, arch in config["architectures"].items():
         if arch["kind"] == "cross-encoder" and (arch["query_prefix"] or arch["passage_prefix"]):
             raise SynthrankError(f"{source}: architectures.{name}: prefixes are for bi-encoders only")
+        unknown = [c for c in arch.get("corpora", []) if c not in config["corpora"]]
+        if unknown:
+            raise SynthrankError(f"{source}: architectures.{name}.corpora: {unknown[0]!r} is not defined under corpora")
 
 
 GENERATED = ("zero-shot", "few-shot-unsupervised", "few-shot-supervised")

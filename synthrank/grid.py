@@ -155,8 +155,20 @@ def _archs(config: Mapping[str, Any], kind: str | None = None) -> list[str]:
     return [a for a, spec in config["architectures"].items() if kind is None or spec["kind"] == kind]
 
 
+def arch_corpora(config: Mapping[str, Any], arch: str) -> list[str]:
+    """The corpora an architecture is trained on, in config order (``architectures.<a>.corpora``,
+    default every corpus)."""
+    chosen = config["architectures"][arch].get("corpora")
+    return [c for c in config["corpora"] if chosen is None or c in chosen]
+
+
 def _paradigm_rank(paradigm: str) -> int:
     return PARADIGM_ORDER.index(paradigm) if paradigm in PARADIGM_ORDER else len(PARADIGM_ORDER)
+
+
+def _trained(config: Mapping[str, Any], corpora: Sequence[str]) -> list[tuple[str, str]]:
+    """(arch, corpus) rows for the given corpora, each architecture with those it is trained on."""
+    return [(arch, c) for arch in _archs(config) for c in corpora if c in arch_corpora(config, arch)]
 
 
 def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
@@ -175,7 +187,7 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
 
     def with_baselines(arch: str) -> list[tuple[str, str]]:
         rows = [(arch, "untuned")] if config["architectures"][arch].get("untuned_baseline") else []
-        return rows + [(arch, c) for c in corpora]
+        return rows + [(arch, c) for c in arch_corpora(config, arch)]
 
     if name in ("cross-encoder-id", "cross-encoder-ood", "bi-encoder-id", "bi-encoder-ood"):
         kind, domain = name.rsplit("-", 1)
@@ -200,7 +212,7 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
             shown.extend([ref] if ref else [])
             shown.extend(parts)
         shown = list(dict.fromkeys(c for c in corpora if c in shown and c not in mixtures)) + mixtures
-        rows = [(arch, c) for arch in _archs(config) for c in shown]
+        rows = _trained(config, shown)
         return TableSpec(name, "mixtures vs human", tuple(rows), every, both, ("components",))
 
     if name == "small-corpus":
@@ -212,7 +224,7 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
         shown = [c for c in corpora if c in small or c in related]
         big = max((facets[c].size or 0) for c in corpora) + 1
         shown.sort(key=lambda c: (facets[c].size or big, _paradigm_rank(facets[c].paradigm)))
-        rows = [(arch, c) for arch in _archs(config) for c in shown]
+        rows = _trained(config, shown)
         return TableSpec(name, title, tuple(rows), every, both, ("queries", "components"))
 
     if name == "generators":
@@ -222,7 +234,7 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
             return TableSpec(name, title, (), every, both, empty="no generated corpus in this config")
         shown = [r for r in dict.fromkeys(refs.get(c) for c in generated) if r]
         generated.sort(key=lambda c: (_paradigm_rank(facets[c].paradigm), facets[c].generators, facets[c].size or 0))
-        rows = [(arch, c) for arch in _archs(config) for c in shown + generated]
+        rows = _trained(config, shown + generated)
         return TableSpec(name, title, tuple(rows), every, both, ("paradigm", "generator", "queries"))
 
     raise SynthrankError(f"no table named {name!r} (known: {', '.join(EFFECTIVENESS_TABLES)})")
