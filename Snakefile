@@ -17,6 +17,7 @@
 #   results/runs/{dataset}/{split}/{arch}/{model}.trec                     retrieve.smk
 #   results/metrics/{dataset}/{split}/<run path>.json                      evaluate.smk
 #   results/tables/*.{csv,md,tex}, figures/*.{png,pdf}                     report.smk
+#   results/release/{train_dataset}/{corpus}/ (Parquet, card), manifest.{csv,md}  release.smk
 #
 # Logs mirror outputs under logs/<rule>/, timings under benchmarks/<rule>/.
 
@@ -39,6 +40,7 @@ include: "rules/train.smk"
 include: "rules/retrieve.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/release.smk"
 
 
 onstart:
@@ -66,3 +68,4 @@ rule all:
             "results/export/{train_dataset}/llm-requests.jsonl.gz",
             train_dataset=TRAIN["dataset"],
         ),
+        rules.release.input,
