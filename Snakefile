@@ -19,6 +19,7 @@
 #   results/metrics/{dataset}/{split}/<run path>.json                      evaluate.smk
 #   results/significance/{arch}.csv, results/checks/bm25.json              report.smk
 #   results/tables/{table}.{csv,md,tex,html}, figures/{figure}.{png,pdf}   report.smk
+#   results/release/{train_dataset}/{corpus}/ (Parquet, card), manifest.{csv,md}  release.smk
 #
 # Logs mirror outputs under logs/<rule>/, timings under benchmarks/<rule>/.
 
@@ -41,6 +42,7 @@ include: "rules/train.smk"
 include: "rules/retrieve.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/release.smk"
 
 
 report: "report/workflow.rst"
@@ -70,3 +72,4 @@ rule all:
             "results/export/{train_dataset}/llm-requests.jsonl.gz",
             train_dataset=TRAIN["dataset"],
         ),
+        rules.release.input,

@@ -88,3 +88,44 @@ def needs_gpu(wildcards):
     """vLLM generation runs on a GPU; API-bound generation never holds one."""
     spec = CORPORA[wildcards.corpus]
     return int(GENERATORS[spec["generator"]]["backend"] == "vllm")
+
+
+# ---------------------------------------------------------------- releases (rules/release.smk)
+
+RELEASE_DIR = "results/release/{train_dataset}/{corpus}"
+RELEASED_CORPORA = [name for name in CORPORA if CORPORA[name]["paradigm"] != "release"]
+
+
+def release_files(folder):
+    return {
+        "data": f"{folder}/data/train-00000-of-00001.parquet",
+        "metadata": f"{folder}/metadata.json",
+        "card": f"{folder}/README.md",
+        "checksums": f"{folder}/checksums.sha256",
+    }
+
+
+def release_inputs(wildcards):
+    inputs = {
+        "passages": "results/corpora/{train_dataset}/{corpus}.jsonl",
+        "stats": "results/corpora/{train_dataset}/{corpus}.stats.json",
+        "queries": TRAIN_FILES["queries"],
+    }
+    if "template" in CORPORA[wildcards.corpus]:
+        inputs["template"] = CORPORA[wildcards.corpus]["template"]
+    return inputs
+
+
+def release_source(wildcards):
+    """The training collection's licence and citation (datasets.<name> in the config)."""
+    spec = config["datasets"][TRAIN["dataset"]]
+    return {key: spec[key] for key in ("licence", "citation") if key in spec}
+
+
+def release_quality(wildcards):
+    generated = wildcards.corpus in GENERATED_CORPORA
+    return GENERATION["quality"] if generated else None
+
+
+def released_corpus_inputs(wildcards):
+    return release_files(CORPORA[wildcards.corpus]["path"])

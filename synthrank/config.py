@@ -139,6 +139,7 @@ def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
     allowed = {
         "human": {"queries"},
         "mixture": {"components"},
+        "release": {"path"},
         "zero-shot": {"generator", "template", "queries", "samples_per_query"},
     }
     allowed["few-shot-unsupervised"] = allowed["few-shot-supervised"] = allowed["zero-shot"] | {"exemplars"}
@@ -167,7 +168,9 @@ def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
                             f"{where}.components.{i}: needs {wanted} queries of {comp_name!r}, which answers {size}"
                         )
             continue
-        if paradigm == "human":
+        if paradigm == "release" and "path" not in corpus:
+            raise SynthrankError(f"{where}: a release corpus needs 'path' (a release folder)")
+        if paradigm in ("human", "release"):
             continue
         for key in ("generator", "template"):
             if key not in corpus:

@@ -14,7 +14,9 @@ Paradigms (``corpora.<name>.paradigm`` in the config):
   labelled exemplar pool (:func:`build_exemplar_pool`), which is disjoint from the training
   queries and from every evaluation query;
 - ``mixture``: named components (other corpora), each restricted to a slice of the training
-  query order, concatenated; nothing is generated twice.
+  query order, concatenated; nothing is generated twice;
+- ``release``: a released corpus (:mod:`synthrank.release`) read back instead of generated: the
+  same records, byte for byte, and the released stats.
 
 Training queries come in one seeded order (:func:`query_order`); a corpus with ``queries: N``
 answers the first ``N`` of it, so small-corpus settings are nested prefixes of larger ones.
@@ -50,7 +52,7 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("local", "openai", "gemini", "vllm")
 GENERATED = ("zero-shot", "few-shot-unsupervised", "few-shot-supervised")
-PARADIGMS = ("human", *GENERATED, "mixture")
+PARADIGMS = ("human", *GENERATED, "mixture", "release")
 FLAGS = ("empty", "refused", "truncated", "duplicate", "query_copy")
 ACTIONS = ("keep", "drop", "regenerate")
 #: an environment variable: answer every request from the cache, never call an API (no keys needed)
@@ -591,6 +593,7 @@ class CorpusSpec:
     exemplars: Mapping[str, Any] | None = None
     quality: Mapping[str, Any] | None = None
     components: Sequence[Mapping[str, Any]] = ()
+    release: str | None = None
 
     @classmethod
     def from_config(
@@ -620,6 +623,7 @@ class CorpusSpec:
             exemplars=spec.get("exemplars"),
             quality=quality,
             components=components,
+            release=spec.get("path") if spec["paradigm"] == "release" else None,
         )
 
 
@@ -645,6 +649,12 @@ def build_corpus(
     if spec.paradigm == "mixture":
         records, extra = mixture_corpus(spec.components, order, where)
         stats |= extra
+    elif spec.paradigm == "release":
+        from synthrank.release import read_release
+
+        if spec.release is None:
+            raise SynthrankError(f"{where}: a release corpus needs 'path' (a release folder)")
+        records, stats = read_release(spec.release, queries_path)
     elif spec.paradigm == "human":
         queries = {qid: order[qid] for qid in select_queries(order, spec.queries, 0, where)}
         records = list(human_corpus(corpus_path, queries, qrels_path))

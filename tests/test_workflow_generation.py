@@ -1,6 +1,7 @@
 """Corpus construction through the workflow: every paradigm with the real local LLM, and the
 failures that must stop a run before anything is spent."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -31,6 +32,8 @@ CORPORA = {
         "paradigm": "mixture",
         "components": [{"corpus": "human", "queries": 2}, {"corpus": "fss", "queries": 2, "offset": 2}],
     },
+    # read back from its release instead of generated (synthrank.release)
+    "zs-released": {"paradigm": "release", "path": "results/release/demo-cooking/zs"},
 }
 
 
@@ -54,6 +57,7 @@ def grid_run(tmp_path_factory: pytest.TempPathFactory, gguf: Path) -> Path:
     targets = [f"results/corpora/demo-cooking/{name}.jsonl" for name in CORPORA]
     targets += [f"results/leakage/demo-cooking/{name}.json" for name in ("zs", "fsu", "fss")]
     targets += ["results/costs/demo-cooking/estimate.md", "results/export/demo-cooking/llm-requests.jsonl.gz"]
+    targets += ["results/release/demo-cooking/manifest.csv"]
     done = snakemake(workdir, *targets, "--configfile", grid_config(workdir))
     assert done.returncode == 0, done.stderr[-4000:]
     return workdir
@@ -93,6 +97,16 @@ def test_leakage_costs_and_export(grid_run: Path) -> None:
     assert rows["fsu"]["prompt_tokens"] > rows["zs"]["prompt_tokens"]  # exemplars make longer prompts
     assert estimate["total_usd_max"] >= estimate["total_usd_expected"] > 0
     assert "| **total** |" in (grid_run / "results/costs/demo-cooking/estimate.md").read_text()
+
+
+def test_release_round_trip_and_manifest(grid_run: Path) -> None:
+    corpora = grid_run / "results/corpora/demo-cooking"
+    assert (corpora / "zs-released.jsonl").read_bytes() == (corpora / "zs.jsonl").read_bytes()
+    manifest = list(csv.DictReader((grid_run / "results/release/demo-cooking/manifest.csv").open()))
+    assert [row["corpus"] for row in manifest] == ["human", "zs", "fsu", "fss", "human-2+fss-2"]
+    assert all(int(row["passages"]) > 0 for row in manifest) and float(manifest[3]["cost_usd"]) > 0
+    card = (grid_run / "results/release/demo-cooking/fss/README.md").read_text()
+    assert "few-shot-supervised" in card and str(grid_run) not in card and "cc0-1.0" in card
 
 
 def test_rerun_with_full_cache_calls_nothing(grid_run: Path) -> None:
