@@ -129,6 +129,11 @@ class RequestCache:
                 else:
                     conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
                 conn.execute("PRAGMA busy_timeout=60000")
+                # WAL with synchronous=NORMAL: a commit is in the WAL file the moment execute()
+                # returns, so a killed job (kill -9) loses nothing; only an OS crash or power cut
+                # can lose the last answers. FULL (the default) fsyncs every answer, which caps a
+                # job at about 200 answers/s (bench/generation.py, BENCHMARKS.md).
+                conn.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
                 raise SynthrankError(f"{self.path}: cannot open the request cache ({exc})") from None
             self._local.conn = conn
@@ -287,7 +292,8 @@ class RateLimiter:
     """
 
     def __init__(self, requests_per_minute: float | None = None, tokens_per_minute: float | None = None) -> None:
-        self._limits = [(float(x) / 60.0, float(x)) for x in (requests_per_minute, tokens_per_minute)]
+        limits = (requests_per_minute, tokens_per_minute)  # either may be absent
+        self._limits = [(float(x or 0) / 60.0, float(x or 0)) for x in limits]
         self._active = [x is not None for x in (requests_per_minute, tokens_per_minute)]
         self._level = [capacity for _, capacity in self._limits]
         self._stamp = time.monotonic()

@@ -251,6 +251,14 @@ def test_rate_limiter_spaces_requests() -> None:
     assert time.monotonic() - start >= 0.9
 
 
+def test_rate_limiter_with_one_limit_only() -> None:
+    limiter = RateLimiter(requests_per_minute=120)  # no tokens_per_minute: tokens are not counted
+    start = time.monotonic()
+    for _ in range(121):  # a minute's budget at once, then one request at 2 per second
+        limiter.acquire(10**6)
+    assert 0.4 <= time.monotonic() - start < 2
+
+
 def test_quality_flags_regenerate_and_drop(tmp_path: Path) -> None:
     fake = FakeOpenAI()
     queries = {"a": "how long to boil an egg", "b": "what is umami", "c": "why salt pasta water", "d": "is msg safe"}
