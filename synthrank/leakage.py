@@ -15,6 +15,7 @@ Two questions a reviewer asks of a synthetic corpus:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -108,5 +109,8 @@ def leakage_report(
     report["problems"] = problems
     write_json(out_path, report)
     if problems:
-        raise SynthrankError(f"{corpus_path}: leakage: {problems[0]} (report: {out_path})")
+        # Snakemake deletes a failed job's outputs; its log stays, so the whole report goes there too
+        log.error("leakage report (the target fails): %s", json.dumps(report, indent=1))
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        raise SynthrankError(f"{corpus_path}: leakage: {problems[0]}{more} (the full report is in the job's log)")
     return report
