@@ -182,6 +182,18 @@ def test_real_data_path(tmp_path: Path, gguf: Path) -> None:
     check = json.loads((workdir / "results/checks/bm25.json").read_text())
     assert len(check["checked"]) == 12 and all(c["ok"] for c in check["checked"])
     assert table.notna().all().all()
+    # the thesis grid's shape: every paradigm, two seeds, every table (none empty) and figure
+    for name in TABLES:
+        rows = pd.read_csv(workdir / f"results/tables/{name}.csv")
+        assert len(rows) > 1, name
+    for name in FIGURES:
+        assert (workdir / f"figures/{name}.pdf").stat().st_size > 1000, name
+    cross = pd.read_csv(workdir / "results/tables/cross-encoder-id.csv", index_col=0)
+    for corpus in ("human", "human-24", "zero-shot", "few-shot-unsup", "few-shot-sup", "human-24+few-shot-sup-24"):
+        assert any(corpus in str(label) for label in cross.index), corpus
+    assert (workdir / "results/models/cross-encoder/wikiqa/few-shot-sup-smollm2/seed2").is_dir()
+    significance = pd.read_csv(workdir / "results/significance/cross-encoder.csv")
+    assert set(significance["reference"]) == {"human"} and len(significance) == 4 * 3  # 4 corpora x 3 collections
 
 
 def test_bad_input_fails_in_one_line(tmp_path: Path) -> None:
