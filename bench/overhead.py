@@ -276,7 +276,8 @@ def timed(fn: Callable[[Data, Path], int], d: Data, out: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, required=True, help="emptied and reused")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4, help="even: each side goes first as often")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs of both sides first")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (a rule's `threads`)")
     parser.add_argument("--encode-docs", type=int, default=1800)
     parser.add_argument("--bm25-queries", type=int, default=3000)
@@ -306,7 +307,9 @@ def main() -> None:
     results: dict[str, dict[str, list[float]]] = {}
     for name in args.only:
         workflow, direct, _, _ = PAIRS[name]
-        timed(direct, data, args.workdir / "warmup")  # first-call costs (JIT, file cache) on neither side
+        for _ in range(args.warmup):  # first-call costs (file cache, the JVM's JIT) on neither side
+            timed(workflow, data, args.workdir / "warmup")
+            timed(direct, data, args.workdir / "warmup")
         results[name] = {"workflow": [], "direct": []}
         for r in range(args.rounds):
             sides = [("workflow", workflow), ("direct", direct)]
