@@ -17,7 +17,7 @@ also count the parent's pages the child had before ``exec``):
 - ``dense_search``: ``synthrank.dense.search_corpus`` over random unit 384-d embeddings in shards of
   50,000 rows (1, 4, 16 shards), 200 queries, top 1000, then the doc-id lookup in the corpus.
 
-Prints a Markdown table (and writes it as JSON beside the data) to paste into bench/README.md.
+Prints a Markdown table (and writes it as JSON beside the data) for BENCHMARKS.md (Scaling).
 """
 
 from __future__ import annotations

@@ -56,9 +56,10 @@ def seed_everything(seed: int) -> None:
 
 def load_bi_encoder(ref: str, max_length: int, query_prefix: str = "", passage_prefix: str = "") -> SentenceTransformer:
     """Load a bi-encoder with its query/passage prompts (E5's ``query: `` / ``passage: ``)."""
+    path = resolve_model(ref)  # a bad reference fails before the slow import
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(resolve_model(ref), device=_device())
+    model = SentenceTransformer(path, device=_device())
     # The architecture's config is the one source of the prefixes, for base models and for
     # the checkpoints trained from them alike; encode_query/encode_document apply them.
     model.prompts.update({"query": query_prefix, "document": passage_prefix})
@@ -68,9 +69,10 @@ def load_bi_encoder(ref: str, max_length: int, query_prefix: str = "", passage_p
 
 def load_cross_encoder(ref: str, max_length: int) -> CrossEncoder:
     """Load a cross-encoder; a bi-encoder checkpoint gets a fresh one-logit head."""
+    path = resolve_model(ref)  # a bad reference fails before the slow import
     from sentence_transformers.cross_encoder import CrossEncoder
 
-    return CrossEncoder(resolve_model(ref), num_labels=1, max_length=max_length, device=_device())
+    return CrossEncoder(path, num_labels=1, max_length=max_length, device=_device())
 
 
 def _device() -> str:

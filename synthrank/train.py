@@ -98,12 +98,12 @@ def _trainer_args(hyper: Mapping[str, Any], seed: int, output_dir: str) -> dict[
 
 def train_cross_encoder(trainset_path: str, base_model: str, out_dir: str, seed: int, hyper: Mapping[str, Any]) -> None:
     """Fine-tune a cross-encoder with binary cross-entropy on (query, passage, 0/1) pairs."""
+    rows = _load_rows(trainset_path)  # a bad training set fails before the slow imports
     from datasets import Dataset
     from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
     seed_everything(seed)
-    rows = _load_rows(trainset_path)
     pairs: dict[str, list[Any]] = {"query": [], "passage": [], "label": []}
     for row in rows:
         for text, label in [(row["positive"], 1.0)] + [(neg, 0.0) for neg in row["negatives"]]:
@@ -130,13 +130,13 @@ def train_bi_encoder(
     passage_prefix: str = "",
 ) -> None:
     """Fine-tune a bi-encoder with MultipleNegativesRankingLoss on (query, positive, hard negatives)."""
+    rows = _load_rows(trainset_path)  # a bad training set fails before the slow imports
     from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from sentence_transformers.sentence_transformer.training_args import BatchSamplers
 
     seed_everything(seed)
-    rows = _load_rows(trainset_path)
     k = min(len(row["negatives"]) for row in rows)
     columns: dict[str, list[str]] = {"anchor": [r["query"] for r in rows], "positive": [r["positive"] for r in rows]}
     for i in range(k):

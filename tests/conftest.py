@@ -66,6 +66,10 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 1800) -> subprocess.CompletedProcess[str]:
+def snakemake(
+    workdir: Path, *args: str, timeout: int = 1800, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run Snakemake in ``workdir``; ``env`` adds variables to this process's environment."""
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
-    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False)
+    full_env = {**os.environ, **env} if env else None
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, check=False, env=full_env)

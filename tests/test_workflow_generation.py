@@ -3,12 +3,14 @@ failures that must stop a run before anything is spent."""
 
 import csv
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import copy_workflow, snakemake
+from .conftest import copy_workflow
+from .conftest import snakemake as run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +39,26 @@ CORPORA = {
 }
 
 
+# Dummy secrets in the environment of every run of this module: the local generator reads its
+# "API key" from SYNTHRANK_SECRET_KEY and sends it with each request (llama.cpp ignores it), the
+# others are what a user of the thesis config has set. None may be written anywhere.
+SECRETS = {
+    "SYNTHRANK_SECRET_KEY": "sk-dummy-local-4f1e0c9b7a2d",
+    "OPENAI_API_KEY": "sk-dummy-openai-93b1d6e5c8f0",
+    "GEMINI_API_KEY": "dummy-gemini-5a7c2e9f1b3d",
+    "GOOGLE_API_KEY": "dummy-google-8e4b0d2f6a1c",
+}
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_snakemake(workdir, *args, env=SECRETS)
+
+
 def grid_config(workdir: Path, **changes) -> str:
     config = yaml.safe_load((workdir / "config" / "demo.yaml").read_text())
     config["training"] |= {"max_queries": 6, "exemplar_pool": {"size": 4, "seed": 0}}
     config["generators"]["smollm2"]["sampling"]["max_tokens"] = 40
+    config["generators"]["smollm2"]["api_key_env"] = "SYNTHRANK_SECRET_KEY"
     config["generators"]["smollm2"]["price"] = {"input_per_mtok": 0.4, "output_per_mtok": 1.6}
     config["corpora"] = CORPORA
     for key, value in changes.items():
@@ -149,3 +167,21 @@ def test_bad_template_placeholder_is_one_line(grid_run: Path) -> None:
     assert done.returncode != 0
     assert "synthrank: config/prompts/bad.txt: unknown placeholder {persona}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_no_secret_is_written_anywhere(grid_run: Path) -> None:
+    """Every file the runs above left (outputs, ledgers, request cache, export, logs, benchmarks,
+    provenance, .snakemake metadata and logs) is free of the API keys in their environment."""
+    # the local generator reads its key (a run without it stops before any job)
+    assert "api_key_env: SYNTHRANK_SECRET_KEY" in (grid_run / "config" / "grid.yaml").read_text()
+    secrets = [value.encode() for value in SECRETS.values()]
+    checked = 0
+    for path in grid_run.rglob("*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        data = path.read_bytes()
+        leaked = [s.decode() for s in secrets if s in data]
+        assert not leaked, f"{path.relative_to(grid_run)} holds {leaked}"
+        checked += 1
+    written = {p.relative_to(grid_run).parts[0] for p in grid_run.rglob("*") if p.is_file()}
+    assert {"results", "logs", "benchmarks", ".snakemake"} <= written and checked > 50
