@@ -87,6 +87,8 @@ def _trainer_args(hyper: Mapping[str, Any], seed: int, output_dir: str) -> dict[
         "per_device_train_batch_size": int(hyper["batch_size"]),
         "learning_rate": float(hyper["learning_rate"]),
         "warmup_ratio": float(hyper.get("warmup_ratio", 0.1)),
+        "bf16": hyper.get("precision") == "bf16",
+        "fp16": hyper.get("precision") == "fp16",
         "seed": seed,
         "data_seed": seed,
         "save_strategy": "no",

@@ -106,3 +106,12 @@ def test_model_references() -> None:
         resolve_model("results/models/nope")
     with pytest.raises(SynthrankError, match="package 'no_such_pkg' is not installed"):
         resolve_model("pypi:no_such_pkg/model")
+
+
+def test_precision_reaches_the_trainer() -> None:
+    from synthrank.train import _trainer_args
+
+    hyper = {"epochs": 1, "batch_size": 8, "learning_rate": 1e-5}
+    assert not _trainer_args(hyper, 1, "out")["bf16"] and not _trainer_args(hyper, 1, "out")["fp16"]
+    assert _trainer_args(hyper | {"precision": "bf16"}, 1, "out")["bf16"]
+    assert _trainer_args(hyper | {"precision": "fp16"}, 1, "out")["fp16"]
