@@ -81,6 +81,12 @@ def _load_rows(trainset_path: str) -> list[dict[str, Any]]:
 
 
 def _trainer_args(hyper: Mapping[str, Any], seed: int, output_dir: str) -> dict[str, Any]:
+    precision = hyper.get("precision", "fp32")
+    if precision != "fp32":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise SynthrankError(f"training precision {precision} needs a CUDA GPU (none here); use fp32 on a CPU")
     return {
         "output_dir": output_dir,
         "num_train_epochs": float(hyper["epochs"]),
