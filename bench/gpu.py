@@ -85,6 +85,16 @@ def main() -> None:
     from synthrank.models import load_cross_encoder
     from synthrank.train import train_bi_encoder, train_cross_encoder
 
+    try:  # the GPU image here: Python 3.12 + pyarrow 26 + dill 0.4.1 cannot pickle pyarrow's
+        # MonthDayNano, which datasets' fingerprint of Dataset.from_dict does; a random fingerprint
+        # (what datasets itself falls back to for unhashable transforms) changes no computation
+        import uuid
+
+        import datasets.arrow_dataset
+
+        datasets.arrow_dataset.generate_fingerprint = lambda dataset: uuid.uuid4().hex
+    except ImportError:
+        pass
     rng = random.Random(0)
     vocab = words(args.tokenizer)
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU (a smoke test, not a benchmark)"
