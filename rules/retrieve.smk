@@ -32,6 +32,9 @@ rule bm25_search:
         k1=config["bm25"]["k1"],
         b=config["bm25"]["b"],
         depth=config["bm25"]["depth"],
+        remove_query=lambda wildcards: config["datasets"][wildcards.dataset][
+            "remove_query"
+        ],
     script:
         "../scripts/bm25_search.py"
 

@@ -106,18 +106,25 @@ def bm25_search(
     b: float,
     threads: int = 1,
     batch_size: int = 1000,
+    remove_query: bool = False,
 ) -> Run:
-    """BM25 top-k for each query with pyserini's multi-threaded ``batch_search``."""
+    """BM25 top-k for each query with pyserini's multi-threaded ``batch_search``.
+
+    ``remove_query`` drops a hit whose document id is the query's id and keeps k others, as
+    pyserini's ``--remove-query`` does (its CLI does it after the search; ``batch_search`` has
+    no such option)."""
     lucene = _pyserini("pyserini.search.lucene")
     searcher = lucene.LuceneSearcher(str(index_dir))
     searcher.set_bm25(k1, b)
     qids = list(queries)
+    depth = k + 1 if remove_query else k
     run: Run = {}
     for start in tqdm(range(0, len(qids), batch_size), desc="bm25", unit=" batch", mininterval=5):
         chunk = qids[start : start + batch_size]
-        hits = searcher.batch_search([queries[q] for q in chunk], chunk, k=k, threads=threads)
+        hits = searcher.batch_search([queries[q] for q in chunk], chunk, k=depth, threads=threads)
         for qid in chunk:
-            run[qid] = {hit.docid: float(hit.score) for hit in hits.get(qid, [])}
+            kept = [hit for hit in hits.get(qid, []) if not (remove_query and hit.docid == qid)]
+            run[qid] = {hit.docid: float(hit.score) for hit in kept[:k]}
     return run
 
 

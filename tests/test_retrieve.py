@@ -79,3 +79,22 @@ def test_bm25_reproduces_reference_table(name: str, tmp_path: Path) -> None:
     got = evaluate_run(str(tmp_path / "bm25.trec"), str(qrels), list(REFERENCE[name]))["metrics"]
     for metric, expected in REFERENCE[name].items():
         assert got[metric] == pytest.approx(expected, abs=1e-4), metric
+
+
+def test_bm25_remove_query_drops_the_query_itself(tmp_path: Path) -> None:
+    """Pyserini's --remove-query (ArguAna: the queries are corpus documents): the query's own id
+    leaves the run and k other hits remain."""
+    source = tmp_path / "beir"
+    source.mkdir()
+    docs = [("a1", "solar power is cheap now"), ("a2", "solar power needs storage"), ("a3", "wind power")]
+    (source / "corpus.jsonl").write_text("".join(f'{{"_id": "{d}", "text": "{t}"}}\n' for d, t in docs))
+    (source / "queries.jsonl").write_text('{"_id": "a1", "text": "solar power is cheap now"}\n')
+    (source / "qrels").mkdir()
+    (source / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\na1\ta2\t1\n")
+    corpus, _, _ = ingest(source, "test", tmp_path / "out")
+    build_bm25_index(str(corpus), str(tmp_path / "index"))
+    texts = {"a1": "solar power is cheap now"}
+    kept = bm25_search(str(tmp_path / "index"), texts, k=2, k1=0.9, b=0.4)
+    assert next(iter(kept["a1"])) == "a1"  # the query finds itself first
+    removed = bm25_search(str(tmp_path / "index"), texts, k=2, k1=0.9, b=0.4, remove_query=True)
+    assert "a1" not in removed["a1"] and len(removed["a1"]) == 2
