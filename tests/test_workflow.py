@@ -196,7 +196,9 @@ def test_real_data_path(tmp_path: Path, gguf: Path) -> None:
         assert any(corpus in str(label) for label in cross.index), corpus
     assert (workdir / "results/models/cross-encoder/wikiqa/few-shot-sup-smollm2/seed2").is_dir()
     significance = pd.read_csv(workdir / "results/significance/cross-encoder.csv")
-    assert set(significance["reference"]) == {"human"} and len(significance) == 4 * 3  # 4 corpora x 3 collections
+    # the generated corpora against human (32 queries), the enrichment mixture (16 + 16: as large as
+    # its largest component) against human-16; 4 corpora x 3 collections
+    assert set(significance["reference"]) == {"human", "human-16"} and len(significance) == 4 * 3
 
 
 def metric_systems(config: dict) -> list[tuple[str, str]]:
