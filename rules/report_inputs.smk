@@ -138,9 +138,12 @@ def cost_inputs():
 
 def corpus_rule(paradigm):
     """The rule that builds a corpus of this paradigm (its benchmark path names it)."""
-    return {"human": "human_corpus", grid.MIXTURE: "mixture_corpus"}.get(
-        paradigm, "generated_corpus"
-    )
+    rules = {
+        grid.HUMAN: "human_corpus",
+        grid.MIXTURE: "mixture_corpus",
+        "release": "released_corpus",
+    }
+    return rules.get(paradigm, "generated_corpus")
 
 
 def cost_files():
