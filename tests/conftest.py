@@ -18,19 +18,8 @@ DEMO = REPO / "data" / "demo"
 os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".cache" / "numba"))
 # numba fixes its thread count when its pool first starts and refuses a different
 # NUMBA_NUM_THREADS afterwards; synthrank.step.run sets it to the job's threads (1 in the tests
-# that call it in-process), so the test process uses that value from the start.
+# that call it in-process, e.g. test_provenance), so the test process uses that value from the start.
 os.environ["NUMBA_NUM_THREADS"] = "1"
-
-
-@pytest.fixture(autouse=True)
-def _thread_settings_restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test that calls synthrank.step.run in-process must not leave its thread caps (set
-    through the environment, as a job process should) to later tests."""
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        if var in os.environ:
-            monkeypatch.setenv(var, os.environ[var])
-        else:
-            monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture(scope="session")
