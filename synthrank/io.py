@@ -174,10 +174,20 @@ def read_run(path: str | os.PathLike[str]) -> Run:
     return run
 
 
+def trec_order(docs: Mapping[str, float]) -> list[str]:
+    """One query's document ids in trec_eval's order: score descending, compared as a C ``float``
+    (single precision), ties by document id descending (``strcmp(ptr2->docno, ptr1->docno)`` in
+    trec_eval's ``form_res_rels.c``; trec_eval ignores a run file's rank column)."""
+    import numpy as np
+
+    return sorted(docs, key=lambda doc: (np.float32(docs[doc]), doc), reverse=True)
+
+
 def write_run(path: str | os.PathLike[str], run: Mapping[str, Mapping[str, float]], tag: str) -> None:
-    """Write a TREC run, each query's documents by descending score (ties by docid)."""
+    """Write a TREC run, each query's documents in trec_eval's order (score descending, ties by
+    docid descending: :func:`trec_order`), so the rank column is the rank evaluated."""
     with atomic_write(path) as handle:
         for qid in sorted(run):
-            ranked = sorted(run[qid].items(), key=lambda item: (-item[1], item[0]))
+            ranked = [(docid, run[qid][docid]) for docid in trec_order(run[qid])]
             for rank, (docid, score) in enumerate(ranked, start=1):
                 handle.write(f"{qid} Q0 {docid} {rank} {score:.8f} {tag}\n")

@@ -27,3 +27,52 @@ def test_unknown_metric_is_one_line(tmp_path: Path) -> None:
     write_run(tmp_path / "r.trec", {"q1": {"d1": 1.0}}, tag="t")
     with pytest.raises(SynthrankError, match="metrics"):
         evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), ["ndgc@10"])
+
+
+@pytest.mark.heavy
+def test_metrics_equal_ranx_evaluate_on_untied_runs(tmp_path: Path) -> None:
+    """Without ties, the fast path gives exactly what ranx.evaluate gives (graded judgments too)."""
+    import random
+
+    from ranx import Qrels, Run, evaluate
+
+    rng = random.Random(3)
+    qrels = {f"q{q}": {f"d{d}": rng.choice([0, 1, 2, 3]) for d in rng.sample(range(40), 8)} for q in range(12)}
+    run = {f"q{q}": {f"d{d}": rng.random() for d in rng.sample(range(40), 25)} for q in range(14)}
+    write_qrels(tmp_path / "q.tsv", qrels)
+    write_run(tmp_path / "r.trec", run, tag="t")
+    metrics = ["ndcg@10", "mrr@10", "recall@20", "map", "precision@5", "map-l2", "mrr-l2"]
+    ours = evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), metrics)
+    theirs = evaluate(Qrels(qrels), Run(run), metrics, make_comparable=True)
+    for metric in metrics:
+        assert ours["metrics"][metric] == pytest.approx(float(theirs[metric]), abs=1e-6), metric
+
+
+def test_ties_are_broken_as_trec_eval_does(tmp_path: Path) -> None:
+    """trec_eval: score descending, ties by document id *descending*; the rank column is ignored."""
+    write_qrels(tmp_path / "q.tsv", {"q1": {"a": 1}, "q2": {"z": 1}})
+    # every score equal: q1 ranks c, b, a (a at 3), q2 ranks z first
+    (tmp_path / "r.trec").write_text(
+        "q1 Q0 a 1 0.5 t\nq1 Q0 b 2 0.5 t\nq1 Q0 c 3 0.5 t\nq2 Q0 x 1 0.5 t\nq2 Q0 z 2 0.5 t\n"
+    )
+    result = evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), ["mrr@10", "ndcg@10", "recall@2"])
+    assert result["per_query"]["mrr@10"] == {"q1": pytest.approx(1 / 3), "q2": 1.0}
+    assert result["per_query"]["ndcg@10"] == {"q1": pytest.approx(0.5), "q2": 1.0}
+    assert result["per_query"]["recall@2"] == {"q1": 0.0, "q2": 1.0}
+
+
+def test_scores_are_compared_in_single_precision_like_trec_eval(tmp_path: Path) -> None:
+    """trec_eval holds scores as C floats: 0.1 and 0.1 + 1e-12 are a tie there, broken by id."""
+    write_qrels(tmp_path / "q.tsv", {"q1": {"a": 1}})
+    write_run(tmp_path / "r.trec", {"q1": {"a": 0.1 + 1e-12, "b": 0.1}}, tag="t")
+    assert (tmp_path / "r.trec").read_text().splitlines()[0].split()[2] == "b"  # the file's order is trec_eval's
+    result = evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), ["mrr@10"])
+    assert result["metrics"]["mrr@10"] == pytest.approx(0.5)
+
+
+def test_a_query_with_only_grade_0_judgments_scores_0(tmp_path: Path) -> None:
+    write_qrels(tmp_path / "q.tsv", {"q1": {"a": 0}, "q2": {"b": 1}})
+    write_run(tmp_path / "r.trec", {"q1": {"a": 1.0}, "q2": {"b": 1.0}}, tag="t")
+    result = evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), ["ndcg@10", "mrr@10"])
+    assert result["per_query"]["ndcg@10"] == {"q1": 0.0, "q2": 1.0}
+    assert result["per_query"]["mrr@10"] == {"q1": 0.0, "q2": 1.0}
