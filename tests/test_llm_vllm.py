@@ -111,18 +111,35 @@ def test_real_vllm_answers_are_cached_and_reused(engine: VllmOffline, tmp_path: 
 
 
 @pytest.mark.vllm
-def test_real_vllm_seed_makes_answers_reproducible(engine: VllmOffline, tmp_path: Path) -> None:
+def test_real_vllm_same_requests_same_answers(engine: VllmOffline, tmp_path: Path) -> None:
+    """What vLLM guarantees here: the same requests, sent as the same batch with the same seeds to
+    the same engine, sample the same text. It does not promise that a request's text is independent
+    of the other requests of its batch (batch invariance needs VLLM_BATCH_INVARIANT on a supported
+    GPU), so that is not asserted; the workflow's own guarantee is the request cache."""
     requests = [_request(p, max_tokens=32) for p in PROMPTS]
     texts = []
     for name in ("a", "b"):  # fresh caches: both runs generate
         answers = Fetcher(engine, RequestCache(tmp_path / f"{name}.sqlite"), name="vllm").fetch(requests)
         texts.append([a.response["choices"][0]["message"]["content"] for a in answers])
     assert texts[0] == texts[1]
-    # a request's answer does not depend on the other requests of its batch
-    alone = Fetcher(engine, RequestCache(tmp_path / "alone.sqlite"), name="vllm").fetch(requests[1:2])
-    assert alone[0].response["choices"][0]["message"]["content"] == texts[0][1]
-    # and a different seed samples a different answer
-    other = Fetcher(engine, RequestCache(tmp_path / "other.sqlite"), name="vllm").fetch(
-        [_request(PROMPTS[0], max_tokens=32, seed=99)]
-    )
-    assert other[0].response["choices"][0]["message"]["content"] != texts[0][0]
+    alone = [
+        Fetcher(engine, RequestCache(tmp_path / f"alone-{name}.sqlite"), name="vllm").fetch(requests[1:2])
+        for name in ("a", "b")
+    ]
+    assert alone[0][0].response == alone[1][0].response
+
+
+@pytest.mark.vllm
+def test_real_vllm_each_request_samples_with_its_own_seed(engine: VllmOffline, tmp_path: Path) -> None:
+    """One prompt twice in a batch, seeds 1 and 2, then the same batch with the seeds swapped: each
+    text follows its seed, not its place in the batch (with one random stream for the batch, the
+    first place would get the first text both times). Same prompt, same batch size, so the
+    model's numbers are the same in both orders and only the samplers differ."""
+
+    def texts(seeds: tuple[int, int], name: str) -> list[str]:
+        requests = [{**_request(PROMPTS[0], max_tokens=32, seed=seed), "temperature": 1.0} for seed in seeds]
+        answers = Fetcher(engine, RequestCache(tmp_path / f"{name}.sqlite"), name="vllm").fetch(requests)
+        return [a.response["choices"][0]["message"]["content"] for a in answers]
+
+    first, second = texts((1, 2), "one-two"), texts((2, 1), "two-one")
+    assert first == second[::-1]
