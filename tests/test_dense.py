@@ -88,6 +88,7 @@ def cooking(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"root": root, "corpus": str(corpus), "queries": judged_queries(queries, qrels)}
 
 
+@pytest.mark.heavy
 def test_sharded_encoding_and_search_equal_unsharded(cooking: dict) -> None:
     """Three shard files, encoded as three jobs would, give the ranking of the in-memory path."""
     files = [cooking["root"] / f"shard{s}-of-3.npy" for s in range(3)]

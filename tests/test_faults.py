@@ -108,6 +108,7 @@ train_cross_encoder(sys.argv[1], sys.argv[2], sys.argv[3], seed=1, hyper=hyper)
 """
 
 
+@pytest.mark.heavy
 def test_kill_9_during_training_leaves_no_checkpoint_and_reruns(tmp_path: Path) -> None:
     """The checkpoint folder appears only when training has finished: a job killed mid-training
     leaves no ``results/models/...`` folder (Snakemake sees the output missing and reruns it),

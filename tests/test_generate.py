@@ -147,6 +147,7 @@ def test_zero_shot_against_local_server_then_cache(llm_server: str, tmp_path: Pa
     assert again == records
 
 
+@pytest.mark.heavy
 def test_few_shot_paradigms_against_local_server(llm_server: str, demo_files: dict[str, str], tmp_path: Path) -> None:
     """Both few-shot paradigms end to end on the demo collection with the real LLM."""
     q, r, c = demo_files["cooking-queries"], demo_files["cooking-train"], demo_files["cooking-corpus"]

@@ -39,6 +39,7 @@ def cooking(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"root": root, "corpus": corpus, "queries": queries, "qrels": qrels, "run": root / "bm25.trec"}
 
 
+@pytest.mark.heavy
 def test_bm25_on_demo_is_nontrivial(cooking: dict) -> None:
     run = read_run(cooking["run"])
     assert len(run) == 30 and all(0 < len(docs) <= 100 for docs in run.values())
@@ -46,6 +47,7 @@ def test_bm25_on_demo_is_nontrivial(cooking: dict) -> None:
     assert 0.3 < score < 0.95
 
 
+@pytest.mark.heavy
 def test_rerank_keeps_candidates_and_changes_order(cooking: dict) -> None:
     queries = judged_queries(cooking["queries"], cooking["qrels"])
     run = rerank(load_cross_encoder(MINILM, 128), str(cooking["run"]), queries, str(cooking["corpus"]), depth=20)
