@@ -1,4 +1,11 @@
-"""The environment a result was made in, written beside it: ``<output>.provenance.json``.
+"""The environment a result was made in, in one mirror tree apart from the results.
+
+The record of output ``P`` (its path relative to the working directory, as Snakemake names it)
+is ``results/provenance/P.json``: ``results/tables/overview.csv`` ->
+``results/provenance/results/tables/overview.csv.json``; a directory output's record is
+``results/provenance/<dir>.json``. Output folders thus hold only their outputs (a release folder
+exactly the files of a dataset repository). An output outside the working directory (an absolute
+path) has its record under ``results/provenance/_absolute/<path>.json``.
 
 Package versions (every distribution the job's Python imports from, first on its path), the
 Python version and platform, the git commit of the workflow (and whether the checkout had
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import re
 import subprocess
@@ -22,7 +30,7 @@ from typing import Any
 
 from synthrank.io import write_json
 
-SUFFIX = ".provenance.json"
+ROOT = Path("results") / "provenance"
 
 
 def digest(data: Any) -> str:
@@ -76,10 +84,21 @@ def record(
     }
 
 
-def write_beside(outputs: list[str], provenance: Mapping[str, Any]) -> None:
-    """Write the record beside each output (a file or a directory)."""
+def path_for(output: str | Path) -> Path:
+    """Where the record of ``output`` (a file or a directory) is, relative to the working directory."""
+    path = Path(os.path.normpath(output))
+    if path.is_absolute():
+        try:
+            path = path.relative_to(Path.cwd())
+        except ValueError:
+            path = Path("_absolute", *path.parts[1:])
+    return ROOT / f"{path}.json"
+
+
+def write(outputs: list[str], provenance: Mapping[str, Any]) -> None:
+    """Write the record of each output (a file or a directory) into the mirror tree."""
     for output in outputs:
-        write_json(str(output).rstrip("/") + SUFFIX, provenance)
+        write_json(str(path_for(output)), provenance)
 
 
 def from_snakemake(snakemake: Any) -> dict[str, Any]:

@@ -8,8 +8,8 @@ Usage in ``scripts/<step>.py``::
 All output (Python logging, tqdm, libraries, child processes) goes to the rule's ``log:``
 file. A :class:`~synthrank.errors.SynthrankError` ends the job with its one-line message on
 stderr and in the log, exit code 1, no traceback; any other exception is a bug and keeps
-its traceback (in the log). A job that succeeds records its environment beside each output
-(``<output>.provenance.json``, see :mod:`synthrank.provenance`).
+its traceback (in the log). A job that succeeds records its environment for each output
+(``results/provenance/<output>.json``, see :mod:`synthrank.provenance`).
 """
 
 from __future__ import annotations
@@ -50,4 +50,4 @@ def run(snakemake: Any, work: Callable[[], Any]) -> None:
         sys.stderr.flush()
         os.write(real_stderr, f"synthrank error in rule {snakemake.rule}: {exc}\n".encode())
         sys.exit(1)
-    provenance.write_beside(list(snakemake.output), provenance.from_snakemake(snakemake))
+    provenance.write(list(snakemake.output), provenance.from_snakemake(snakemake))

@@ -87,7 +87,12 @@ def test_user_error_is_one_line_without_traceback(case: str, tmp_path: Path) -> 
     script = STEP_SCRIPT.format(body=textwrap.indent(body, "    "))
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script, str(tmp_path)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     lines = done.stderr.splitlines()
@@ -95,7 +100,7 @@ def test_user_error_is_one_line_without_traceback(case: str, tmp_path: Path) -> 
     assert message in lines[0]
     log = (tmp_path / "job.log").read_text()
     assert message in log and "Traceback" not in log + done.stderr
-    assert not (tmp_path / "out.txt").exists() and not (tmp_path / "out.txt.provenance.json").exists()
+    assert not (tmp_path / "out.txt").exists() and not (tmp_path / "results" / "provenance").exists()
 
 
 TRAIN_SCRIPT = """

@@ -1,4 +1,4 @@
-"""Each result's environment, written beside it by synthrank.step.run."""
+"""Each result's environment, written by synthrank.step.run into the mirror tree results/provenance/."""
 
 import json
 import subprocess
@@ -56,8 +56,9 @@ def test_git_commit_and_dirty_flag(tmp_path: Path) -> None:
     assert provenance.git_state(tmp_path) == {"commit": commit, "dirty": True}
 
 
-def test_step_writes_provenance_beside_each_output(tmp_path: Path) -> None:
-    outputs = [str(tmp_path / "results" / "a.json"), str(tmp_path / "results" / "model")]
+def test_step_writes_provenance_into_the_mirror_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # Snakemake runs a job in the working directory; outputs are relative
+    outputs = ["results/release/x/data/train.parquet", "results/model"]
     job = fake_job(tmp_path, outputs, {"seeds": [1]})
 
     def work() -> None:
@@ -66,20 +67,34 @@ def test_step_writes_provenance_beside_each_output(tmp_path: Path) -> None:
         Path(outputs[1]).mkdir()
 
     run(job, work)
-    beside = [Path(outputs[0] + ".provenance.json"), Path(outputs[1] + ".provenance.json")]
-    records = [json.loads(p.read_text()) for p in beside]
+    mirrored = [
+        tmp_path / "results/provenance/results/release/x/data/train.parquet.json",
+        tmp_path / "results/provenance/results/model.json",
+    ]
+    records = [json.loads(p.read_text()) for p in mirrored]
     assert records[0] == records[1]
     assert records[0]["rule"] == "some_rule" and records[0]["wildcards"] == {"dataset": "demo"}
     assert records[0]["config_sha256"] == provenance.digest({"seeds": [1]})
+    # the output folders hold only the outputs
+    assert sorted(p.name for p in (tmp_path / "results/release/x/data").iterdir()) == ["train.parquet"]
+    assert sorted(p.name for p in (tmp_path / "results/model").iterdir()) == []
 
 
-def test_failed_step_writes_no_provenance(tmp_path: Path) -> None:
-    output = tmp_path / "results" / "a.json"
-    job = fake_job(tmp_path, [str(output)], {})
+def test_record_path_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert provenance.path_for("figures/a.png") == Path("results/provenance/figures/a.png.json")
+    assert provenance.path_for("results/models/x/") == Path("results/provenance/results/models/x.json")
+    assert provenance.path_for(tmp_path / "results/t.csv") == Path("results/provenance/results/t.csv.json")
+    assert provenance.path_for("/elsewhere/t.csv") == Path("results/provenance/_absolute/elsewhere/t.csv.json")
+
+
+def test_failed_step_writes_no_provenance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    job = fake_job(tmp_path, ["results/a.json"], {})
 
     def work() -> None:
         raise SynthrankError("bad input")
 
     with pytest.raises(SystemExit):
         run(job, work)
-    assert not Path(str(output) + ".provenance.json").exists()
+    assert not (tmp_path / "results" / "provenance").exists()

@@ -1,6 +1,7 @@
 """The workflow end to end, in a fresh copy of the repository: the demo, and the real-data path."""
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import SHARED_DATA, copy_workflow, reuse_llm, snakemake
+from .conftest import REPO, SHARED_DATA, copy_workflow, reuse_llm, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +58,40 @@ TABLES = [
     "cost",
 ]
 FIGURES = ["id-vs-ood", "gain-over-human", "effectiveness-vs-size", "cost-vs-effectiveness"]
+
+
+def test_output_folders_hold_only_outputs(demo_run: Path) -> None:
+    """Provenance records live in results/provenance/, not beside the outputs."""
+    tables = sorted(p.name for p in (demo_run / "results/tables").iterdir())
+    assert tables == sorted(f"{name}.{ext}" for name in TABLES for ext in ("csv", "md", "tex", "html"))
+    assert sorted(p.name for p in (demo_run / "figures").iterdir()) == sorted(
+        f"{name}.{ext}" for name in FIGURES for ext in ("png", "pdf")
+    )
+    assert not [p for p in demo_run.rglob("*.provenance.json")]
+    record = json.loads((demo_run / "results/provenance/results/tables/overview.csv.json").read_text())
+    assert record["rule"] == "overview_table" and "pandas" in record["packages"]
+
+
+def test_release_loads_as_the_readme_says(demo_run: Path) -> None:
+    """The README's loading line, run in the finished demo's folder (offline)."""
+    import subprocess
+    import sys
+
+    readme = (REPO / "README.md").read_text()
+    line = 'datasets.load_dataset("results/release/demo-cooking/human", split="train")'
+    assert line in readme
+    for corpus in ("human", "zero-shot-smollm2"):
+        code = f"import datasets; print(len({line.replace('human', corpus)}))"
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=demo_run,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"},
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert int(done.stdout.strip()) > 50
 
 
 def test_demo_results(demo_run: Path) -> None:
@@ -271,4 +306,4 @@ def test_demo_is_byte_reproducible(demo_run: Path, tmp_path: Path) -> None:
         "results/release/demo-cooking/zero-shot-smollm2/data/train-00000-of-00001.parquet",
     ]:
         assert expected in names, expected
-    assert sum(name.endswith(".provenance.json") for name in names) >= 13
+    assert sum(name.startswith("results/provenance/") for name in names) >= 13
