@@ -76,7 +76,8 @@ def test_qrels_round_trip_and_errors(tmp_path: Path) -> None:
 def test_run_is_sorted_by_score_and_round_trips(tmp_path: Path) -> None:
     write_run(tmp_path / "r.trec", {"q1": {"a": 0.5, "b": 2.0, "c": 0.5}}, tag="sys")
     lines = (tmp_path / "r.trec").read_text().splitlines()
-    assert [line.split()[2] for line in lines] == ["b", "a", "c"]
+    # trec_eval's order: ties by document id, descending
+    assert [line.split()[2] for line in lines] == ["b", "c", "a"]
     assert [line.split()[3] for line in lines] == ["1", "2", "3"]
     assert read_run(tmp_path / "r.trec") == {"q1": {"b": 2.0, "a": 0.5, "c": 0.5}}
     (tmp_path / "bad.trec").write_text("q1 Q0 a 1 0.5\n")
