@@ -64,15 +64,25 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
-    """Stream ``(line number, line)`` of a text file (gzip if it ends in .gz); an unreadable file is
-    a one-line error."""
+    """Stream ``(line number, line)`` of a UTF-8 text file (gzip if it ends in .gz). An unreadable
+    file, a byte that is not UTF-8 and a truncated gzip stream are one-line errors naming the line."""
     try:
-        opener: Any = gzip.open if str(path).endswith(".gz") else open
-        handle = opener(path, "rt", encoding="utf-8")
+        handle: Any = gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
-        raise SynthrankError(f"{path}: cannot read ({exc.strerror})") from None
+        raise SynthrankError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    lineno = 0
     with handle:
-        yield from enumerate(handle, start=1)
+        try:
+            for lineno, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise SynthrankError(
+                        f"{path}:{lineno}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+                    ) from None
+                yield lineno, line[:-2] + "\n" if line.endswith("\r\n") else line
+        except (OSError, EOFError) as exc:
+            raise SynthrankError(f"{path}:{lineno + 1}: cannot read ({exc})") from None
 
 
 def iter_jsonl(path: str | os.PathLike[str], required: Iterable[str] = ()) -> Iterator[dict[str, Any]]:

@@ -1,3 +1,4 @@
+import gzip
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,23 @@ def test_run_is_sorted_by_score_and_round_trips(tmp_path: Path) -> None:
     (tmp_path / "bad.trec").write_text("q1 Q0 a 1 0.5\n")
     with pytest.raises(SynthrankError, match=r"bad.trec:1: expected 6 fields"):
         read_run(tmp_path / "bad.trec")
+
+
+def test_bad_bytes_and_broken_gzip_are_one_line_naming_the_line(tmp_path: Path) -> None:
+    (tmp_path / "corpus.jsonl").write_bytes(b'{"_id": "d1", "text": "ok"}\n{"_id": "d2", "text": "caf\xe9"}\n')
+    with pytest.raises(SynthrankError) as err:
+        list(iter_jsonl(tmp_path / "corpus.jsonl"))
+    assert str(err.value) == f"{tmp_path / 'corpus.jsonl'}:2: not valid UTF-8 (byte 0xe9 at column 27)"
+    whole = gzip.compress(b"".join(b'{"_id": "d%d", "text": "t"}\n' % i for i in range(2000)))
+    (tmp_path / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(SynthrankError, match=r"cut.jsonl.gz:\d+: cannot read") as err:
+        list(iter_jsonl(tmp_path / "cut.jsonl.gz"))
+    assert "\n" not in str(err.value)
+    (tmp_path / "plain.jsonl.gz").write_bytes(b'{"_id": "d1"}\n')
+    with pytest.raises(SynthrankError, match=r"plain.jsonl.gz:1: cannot read"):
+        list(iter_jsonl(tmp_path / "plain.jsonl.gz"))
+
+
+def test_windows_line_ends_read_like_unix_ones(tmp_path: Path) -> None:
+    (tmp_path / "q.tsv").write_bytes(b"query-id\tcorpus-id\tscore\r\nq1\td1\t1\r\n")
+    assert read_qrels(tmp_path / "q.tsv") == {"q1": {"d1": 1}}
