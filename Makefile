@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml envs/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -c envs/constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install -q -c envs/constraints.txt -e ".[dev,local,slurm]"
 	@touch $@
 
 install: $(STAMP) ## create .venv and install synthrank with its tools

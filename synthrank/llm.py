@@ -39,7 +39,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +58,60 @@ RESERVED = ("backend", "attempt")
 
 
 class TransientError(Exception):
-    """A failure worth retrying: rate limit, server error, timeout, malformed body."""
+    """A failure worth retrying: rate limit, server error, timeout, malformed body.
+
+    ``retry_after``: the seconds the server asked the client to wait (``Retry-After``), if it did.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+#: the longest ``Retry-After`` honoured (a server asking for more is waited for this long, then retried)
+MAX_RETRY_AFTER = 600.0
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """The wait a response asks for: ``retry-after-ms`` (OpenAI), else ``Retry-After`` as seconds or
+    an HTTP date (RFC 9110); None when it asks for none or the value cannot be read."""
+    if not headers:
+        return None
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    try:
+        if "retry-after-ms" in lowered:
+            return max(0.0, float(lowered["retry-after-ms"]) / 1000)
+        value = lowered.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+class _WaitRetryAfter:
+    """tenacity wait: the server's ``Retry-After`` when the error carries one (at most
+    :data:`MAX_RETRY_AFTER`), else ``fallback`` (exponential backoff with jitter)."""
+
+    def __init__(self, fallback: Callable[[Any], float]) -> None:
+        self.fallback = fallback
+
+    def __call__(self, retry_state: Any) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        asked = getattr(exc, "retry_after", None)
+        if asked is not None:
+            return min(float(asked), MAX_RETRY_AFTER)
+        return self.fallback(retry_state)
+
+
+def wait_for_retry(initial: float = 1, max_wait: float = 60) -> Callable[[Any], float]:
+    """The retry wait of every client: Retry-After when given, else exponential backoff with jitter."""
+    return _WaitRetryAfter(wait_exponential_jitter(initial=initial, max=max_wait))
 
 
 def request_key(request: Mapping[str, Any]) -> str:
@@ -251,7 +304,7 @@ class RequestCache:
 
 def export_answers(cache_path: str, ledger_paths: Sequence[str], out: str) -> int:
     """Export the cached answers the corpora's ledgers name (sorted, deduplicated): with it, a
-    reviewer rebuilds every corpus without API keys (``python -m synthrank.llm import``)."""
+    reviewer rebuilds every corpus without API keys (``synthrank llm import``)."""
     from synthrank.io import iter_jsonl
 
     keys = sorted({entry["request_sha256"] for path in ledger_paths for entry in iter_jsonl(path, ("request_sha256",))})
@@ -346,7 +399,7 @@ class Fetcher:
         transport: OnlineTransport = self.transport  # type: ignore[assignment]
         send = retry(
             retry=retry_if_exception_type(TransientError),
-            wait=wait_exponential_jitter(initial=1, max=60),
+            wait=wait_for_retry(initial=1, max_wait=60),
             stop=stop_after_attempt(self.max_attempts),
             reraise=True,
         )(self._attempt)
@@ -410,7 +463,7 @@ class OpenAIChat:
         from openai import OpenAI
 
         self.base_url = base_url
-        # Retries are the Fetcher's (tenacity), so the client's own are off.
+        # Retries are the Fetcher's (tenacity, which honours Retry-After), so the client's own are off.
         self._client = OpenAI(api_key=api_key or "unused", base_url=base_url, timeout=timeout, max_retries=0)
 
     def send(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -420,7 +473,8 @@ class OpenAIChat:
             completion = self._client.chat.completions.create(**api_body(request))
         except openai.APIStatusError as exc:
             if exc.status_code == 429 or exc.status_code >= 500:
-                raise TransientError(f"HTTP {exc.status_code}") from None
+                wait = retry_after_seconds(getattr(exc.response, "headers", None))
+                raise TransientError(f"HTTP {exc.status_code}", retry_after=wait) from None
             raise SynthrankError(
                 f"{request.get('model')}: request failed with HTTP {exc.status_code}: {exc.message}"
             ) from None
@@ -449,6 +503,10 @@ def local_server(
     """Run the embedded llama.cpp server for the block; yields its OpenAI base URL."""
     if not Path(gguf).is_file():
         raise SynthrankError(f"local model file {gguf} does not exist")
+    import importlib.util
+
+    if importlib.util.find_spec("xllamacpp") is None:
+        raise SynthrankError("the local backend serves its model with llama.cpp: pip install 'synthrank[local]'")
     port = _free_port()
     cmd = [sys.executable, "-m", "synthrank.llm_server", "--model", gguf, "--alias", alias, "--port", str(port)]
     cmd += ["--parallel", str(parallel), "--ctx-size", str(ctx_size * parallel), "--threads", str(threads)]
@@ -513,11 +571,11 @@ def make_transport(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m synthrank.llm import FILE [--cache PATH]``: load an exported answer file into the
+    """``synthrank llm import FILE [--cache PATH]``: load an exported answer file into the
     request cache; then ``SYNTHRANK_OFFLINE=1 snakemake ...`` rebuilds the corpora with no API key."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m synthrank.llm", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="synthrank llm", description=main.__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="add an export (.jsonl or .jsonl.gz) to the request cache")
     imp.add_argument("file")

@@ -40,10 +40,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
 
 from synthrank.errors import SynthrankError
-from synthrank.llm import RequestCache, TransientError, api_body, normalised
+from synthrank.llm import RequestCache, TransientError, api_body, normalised, retry_after_seconds, wait_for_retry
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,8 @@ class JobStatus:
     terminal: bool
     succeeded: bool
     raw: Any = None
+    #: request counts as the API reports them (e.g. completed, failed, total), for the log
+    counts: Mapping[str, int] | None = None
 
 
 @dataclass
@@ -150,7 +152,7 @@ class RemoteBatch(ABC):
         """``call()`` retried on :class:`TransientError` (rate limits, 5xx, network)."""
         attempt = retry(
             retry=retry_if_exception_type(TransientError),
-            wait=wait_exponential_jitter(max=120),
+            wait=wait_for_retry(initial=1, max_wait=120),
             stop=stop_after_attempt(6),
             reraise=True,
         )(call)
@@ -230,6 +232,8 @@ class RemoteBatch(ABC):
                     log.warning("%s: polling job %s failed (%s); polling again", self.where, job_id, exc)
                     continue
                 failures[job_id] = 0
+                counts = ", ".join(f"{name} {value}" for name, value in (status.counts or {}).items())
+                log.info("%s: job %s is %s%s", self.where, job_id, status.state, f" ({counts})" if counts else "")
                 if not status.terminal:
                     continue
                 del waiting[job_id]
@@ -316,7 +320,8 @@ class OpenAIBatch(RemoteBatch):
             return call()
         except openai.APIStatusError as exc:
             if exc.status_code == 429 or exc.status_code >= 500:
-                raise TransientError(f"{what}: HTTP {exc.status_code}") from None
+                wait = retry_after_seconds(getattr(exc.response, "headers", None))
+                raise TransientError(f"{what}: HTTP {exc.status_code}", retry_after=wait) from None
             message = " ".join(str(exc.message).split())
             raise SynthrankError(f"{self.where}: {what} failed with HTTP {exc.status_code}: {message}") from None
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
@@ -372,7 +377,11 @@ class OpenAIBatch(RemoteBatch):
         state = str(job.status)
         # An expired or cancelled batch still has an output file with the requests it completed.
         terminal = state in ("completed", "failed", "expired", "cancelled")
-        return JobStatus(state, terminal, state == "completed", job)
+        counts = getattr(job, "request_counts", None)
+        reported = (
+            {name: int(getattr(counts, name) or 0) for name in ("completed", "failed", "total")} if counts else None
+        )
+        return JobStatus(state, terminal, state == "completed", job, reported)
 
     def collect(self, job_id: str, keys: Sequence[str], status: JobStatus) -> Collected:
         job = status.raw

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from synthrank.errors import SynthrankError
-from synthrank.llm import RESERVED, TransientError
+from synthrank.llm import RESERVED, TransientError, retry_after_seconds
 from synthrank.llm_batch import RECENT_JOBS, Collected, JobStatus, RemoteBatch, batch_settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def make_client(base_url: str | None, api_key: str, timeout: float) -> Any:
     from google import genai
     from google.genai import types
 
-    # No SDK retries (HttpOptions.retry_options unset): retries are the Fetcher's.
+    # No SDK retries (HttpOptions.retry_options unset): retries are the Fetcher's (Retry-After honoured).
     options = types.HttpOptions(base_url=base_url, timeout=int(timeout * 1000))
     try:
         # vertexai=False: the Developer API whatever GOOGLE_GENAI_USE_VERTEXAI says; with no key
@@ -131,7 +131,8 @@ def _call(where: str, call: Callable[[], T]) -> T:
         return call()
     except errors.APIError as exc:
         if exc.code in (408, 429) or (exc.code or 0) >= 500:
-            raise TransientError(f"{where}: HTTP {exc.code} {exc.status or ''}".rstrip()) from None
+            wait = retry_after_seconds(getattr(getattr(exc, "response", None), "headers", None))
+            raise TransientError(f"{where}: HTTP {exc.code} {exc.status or ''}".rstrip(), retry_after=wait) from None
         raise SynthrankError(f"{where}: HTTP {exc.code} {exc.status or ''}: {_one_line(exc.message)}") from None
     except transport_errors as exc:  # timeouts, refused or dropped connections
         raise TransientError(f"{where}: {type(exc).__name__} ({_one_line(exc)})") from None
@@ -268,7 +269,13 @@ class GeminiBatch(RemoteBatch):
         if job is None:
             return JobStatus("NOT_FOUND", True, False)
         state = job.state.name.removeprefix("JOB_STATE_") if job.state is not None else "UNSPECIFIED"
-        return JobStatus(state, state in TERMINAL, state in ("SUCCEEDED", "PARTIALLY_SUCCEEDED"), job)
+        stats = getattr(job, "completion_stats", None)
+        counts = (
+            {name: int(getattr(stats, f"{name}_count") or 0) for name in ("successful", "failed", "incomplete")}
+            if stats
+            else None
+        )
+        return JobStatus(state, state in TERMINAL, state in ("SUCCEEDED", "PARTIALLY_SUCCEEDED"), job, counts)
 
     def collect(self, job_id: str, keys: Sequence[str], status: JobStatus) -> Collected:
         out = Collected()

@@ -16,7 +16,7 @@ two releases of the same corpus have the same checksums.
 
 Pushing to the Hugging Face Hub is a separate command, never part of the workflow::
 
-    HF_TOKEN=... python -m synthrank.release push results/release/<dataset>/<corpus> <user>/<repo>
+    HF_TOKEN=... synthrank release push results/release/<dataset>/<corpus> <user>/<repo>
 """
 
 from __future__ import annotations
@@ -530,7 +530,7 @@ def push(folder: str, repo_id: str, private: bool = False, api: Any = None) -> s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m synthrank.release", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="synthrank release", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     push_cmd = commands.add_parser("push", help=f"upload a release folder to the Hub (token from {TOKEN_ENV})")
     push_cmd.add_argument("folder")

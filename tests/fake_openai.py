@@ -20,14 +20,18 @@ class FakeOpenAI:
     def __init__(self, latency: float = 0.0, answer: Callable[[dict[str, Any]], str] | None = None) -> None:
         self.latency = latency
         self.answer = answer or (lambda body: f"Passage {body.get('seed')}: " + "a few words of filler text " * 3)
-        self.script: list[Any] = []  # per request, in order: int status, "malformed", "stall", ("text", s, finish)
+        # per request, in order: int status, "malformed", "stall", ("text", s, finish),
+        # ("retry-after", status, header value)
+        self.script: list[Any] = []
         self.seen: list[dict[str, Any]] = []
+        self.seen_at: list[float] = []  # time.monotonic() of each request
         self.lock = threading.Lock()
 
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = json.loads(handler.rfile.read(int(handler.headers["Content-Length"])))
         with self.lock:
             self.seen.append(body)
+            self.seen_at.append(time.monotonic())
             action = self.script.pop(0) if self.script else None
         if self.latency:
             time.sleep(self.latency)
@@ -35,6 +39,9 @@ class FakeOpenAI:
             time.sleep(3)
         if isinstance(action, int):
             return self._send(handler, action, json.dumps({"error": {"message": f"status {action}"}}).encode())
+        if isinstance(action, tuple) and action[0] == "retry-after":
+            error = json.dumps({"error": {"message": f"status {action[1]}"}}).encode()
+            return self._send(handler, action[1], error, headers={"Retry-After": action[2]})
         if action == "malformed":
             return self._send(handler, 200, b'{"id": "x", "choices": "not a list"}')
         if action == "not-json":
@@ -52,8 +59,16 @@ class FakeOpenAI:
         self._send(handler, 200, json.dumps(reply).encode())
 
     @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, code: int, data: bytes, ctype: str = "application/json") -> None:
+    def _send(
+        handler: BaseHTTPRequestHandler,
+        code: int,
+        data: bytes,
+        ctype: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         handler.send_response(code)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
         handler.send_header("Content-Type", ctype)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()

@@ -85,7 +85,7 @@ def test_every_pin_is_in_an_environment() -> None:
 
 def test_pip_path_installs_with_the_constraints() -> None:
     makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"pip install .*-c envs/constraints\.txt -e \"\.\[dev\]\"", makefile)
+    assert re.search(r"pip install .*-c envs/constraints\.txt -e \"\.\[dev,local,slurm\]\"", makefile)
 
 
 def test_every_rule_names_an_existing_environment() -> None:

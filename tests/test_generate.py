@@ -230,6 +230,36 @@ def test_retries_429_500_timeouts_and_malformed_bodies(tmp_path: Path) -> None:
         assert len(fake.seen) == 7 and fetcher.cache_hits == 1
 
 
+def test_retry_after_is_honoured(tmp_path: Path) -> None:
+    """A 429 with Retry-After: 3 is retried no sooner than 3 s later (this module's backoff
+    alone waits at most 0.05 s: see fast_retries)."""
+    fake = FakeOpenAI()
+    fake.script = [("retry-after", 429, "3")]
+    request = {"backend": "openai", "model": "m", "messages": [{"role": "user", "content": "hi"}], "seed": 1}
+    with fake.serve() as url:
+        fetcher_for(url, tmp_path).one(request)
+    assert len(fake.seen) == 2 and fake.seen_at[1] - fake.seen_at[0] >= 3.0
+
+
+def test_retry_after_values() -> None:
+    from types import SimpleNamespace
+
+    from synthrank.llm import MAX_RETRY_AFTER, TransientError, _WaitRetryAfter, retry_after_seconds
+
+    assert retry_after_seconds({"Retry-After": "7"}) == 7.0
+    assert retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
+    assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0  # a date in the past
+    assert retry_after_seconds({"Retry-After": "soon"}) is None and retry_after_seconds(None) is None
+    wait = _WaitRetryAfter(lambda retry_state: 0.5)  # 0.5: the backoff's wait
+
+    def state(exc: Exception) -> SimpleNamespace:
+        return SimpleNamespace(outcome=SimpleNamespace(exception=lambda: exc), attempt_number=1)
+
+    assert wait(state(TransientError("x", retry_after=7))) == 7.0
+    assert wait(state(TransientError("x", retry_after=10_000))) == MAX_RETRY_AFTER
+    assert wait(state(TransientError("x"))) == 0.5
+
+
 def test_give_up_and_permanent_errors_are_one_line(tmp_path: Path) -> None:
     fake = FakeOpenAI()
     request = {"backend": "openai", "model": "m", "messages": [{"role": "user", "content": "x"}]}
@@ -426,3 +456,17 @@ def test_human_corpus_from_demo(demo_files: dict[str, str], tmp_path: Path) -> N
     records = list(iter_jsonl(tmp_path / "h.jsonl"))
     assert stats["queries"] == 20 and stats["passages"] == len(records) >= 20
     assert all(r["paradigm"] == "human" and r["text"] for r in records)
+
+
+def test_local_backend_without_llama_cpp_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from synthrank.llm import local_server
+
+    (tmp_path / "m.gguf").write_bytes(b"GGUF")
+    monkeypatch.setitem(sys.modules, "xllamacpp", None)  # as if the `local` extra were not installed
+    with (
+        pytest.raises(SynthrankError, match=r"pip install 'synthrank\[local\]'"),
+        local_server(str(tmp_path / "m.gguf"), "m"),
+    ):
+        pass

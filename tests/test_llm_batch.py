@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import types
 
 import pytest
@@ -76,6 +77,8 @@ def test_batch_round_trip(api, tmp_path, caplog):
     assert "1 request errors (first: HTTP 500: The server had an error)" in caplog.text
     assert "1 of 3 requests unanswered" in caplog.text
     assert cache.open_batches("openai", MODEL) == []
+    # every poll logs the job's state and the request counts the API reports
+    assert re.search(r"job batch_\d+ is completed \(completed 2, failed 1, total 3\)", caplog.text), caplog.text
 
 
 def test_batch_resumes_after_a_crash_without_paying_twice(api, tmp_path, monkeypatch):
@@ -105,7 +108,7 @@ def test_batch_resumes_after_a_crash_without_paying_twice(api, tmp_path, monkeyp
 
 def test_chunks_and_retried_create(api, tmp_path, monkeypatch):
     """Protocol test: five requests with max_requests=2 make three batches; a 429 on the first upload is retried."""
-    monkeypatch.setattr(llm_batch, "wait_exponential_jitter", lambda **_: tenacity.wait_none())
+    monkeypatch.setattr("synthrank.llm.wait_exponential_jitter", lambda **_: tenacity.wait_none())
     cache = RequestCache(tmp_path / "cache.sqlite")
     requests = [request(f"query {i}") for i in range(5)]
     api.script.append(error(429, "Rate limit reached for batch creation"))
@@ -172,7 +175,7 @@ def test_vanished_batch_does_not_block_later_runs(api, tmp_path, caplog):
 
 def test_lost_create_answer_adopts_the_job(api, tmp_path, monkeypatch):
     """Protocol test: the batch is created but the answer is lost (503); the retry finds it by its tag, no second batch."""
-    monkeypatch.setattr(llm_batch, "wait_exponential_jitter", lambda **_: tenacity.wait_none())
+    monkeypatch.setattr("synthrank.llm.wait_exponential_jitter", lambda **_: tenacity.wait_none())
     api.lose_next_create = True
     cache = RequestCache(tmp_path / "cache.sqlite")
     requests = [request("query 0"), request("query 1")]

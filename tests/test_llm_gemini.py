@@ -37,8 +37,8 @@ def api():
 @pytest.fixture
 def no_wait(monkeypatch):
     """tenacity's backoff (the Fetcher's and the batch submitter's) without the waiting."""
+    # the batch submitter's backoff is synthrank.llm.wait_for_retry's too
     monkeypatch.setattr(llm, "wait_exponential_jitter", lambda **_: tenacity.wait_none())
-    monkeypatch.setattr(llm_batch, "wait_exponential_jitter", lambda **_: tenacity.wait_none())
 
 
 def test_online_call_protocol_and_normalised_answer(api):

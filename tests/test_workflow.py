@@ -94,6 +94,18 @@ def test_release_loads_as_the_readme_says(demo_run: Path) -> None:
         assert int(done.stdout.strip()) > 50
 
 
+def test_release_verify_as_the_readme_says(demo_run: Path) -> None:
+    import subprocess
+
+    readme = (REPO / "README.md").read_text()
+    command = ".venv/bin/synthrank release verify results/release/demo-cooking/human"
+    assert command in readme
+    argv = command.replace(".venv/bin/", f"{REPO}/.venv/bin/").split()
+    done = subprocess.run(argv, cwd=demo_run, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("results/release/demo-cooking/human: ") and "files match" in done.stdout
+
+
 def test_demo_results(demo_run: Path) -> None:
     for name in TABLES:
         for ext in ("csv", "md", "tex", "html"):
