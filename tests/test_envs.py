@@ -2,8 +2,12 @@
 pip install path's constraints (envs/constraints.txt) and pyproject.toml's ranges; every rule
 names an environment that exists."""
 
+import ast
 import re
+import sys
 import tomllib
+from importlib import metadata
+from pathlib import Path
 
 import pytest
 import yaml
@@ -98,3 +102,135 @@ def test_every_rule_names_an_existing_environment() -> None:
                 assert re.search(r"^    conda:$", body, flags=re.M), f"{smk.name}: a rule without conda:"
         for env in re.findall(r"\"\.\./envs/([\w.-]+)\"", text):
             assert (ENVS / env).is_file(), f"{smk.name}: envs/{env} does not exist"
+
+
+# -- what the rules import, against what their environment installs --------------------------------
+
+STDLIB = set(sys.stdlib_module_names)
+PACKAGE = REPO / "synthrank"
+
+
+def _imports(nodes: list[ast.AST]) -> set[str]:
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level and node.module != "__future__":
+            names.add(node.module)
+            if node.module == "synthrank":  # `from synthrank import config`: a submodule
+                names |= {f"synthrank.{alias.name}" for alias in node.names}
+    return names
+
+
+def _module_file(name: str) -> Path | None:
+    parts = name.split(".")[1:]
+    for module in (PACKAGE.joinpath(*parts).with_suffix(".py"), PACKAGE.joinpath(*parts, "__init__.py")):
+        if parts and module.is_file():
+            return module
+    return PACKAGE / "__init__.py" if not parts else None
+
+
+def third_party_imports(path: Path, everywhere: bool = False, seen: set[Path] | None = None) -> set[str]:
+    """Top-level names of the non-stdlib packages a rule may load: every import of ``path``
+    itself when ``everywhere`` (a rule script: all of it runs), else its module-level ones; and
+    those of every synthrank module it imports, at module level or inside a function (a lazy
+    import of a synthrank module, e.g. generate -> release, still runs that module's imports).
+    A lazy import of a third-party package inside a synthrank function is not counted: the
+    function may belong to another stage (retrieve's BM25 imports pyserini, its reranking not).
+    ``if TYPE_CHECKING:`` blocks are not imports at run time."""
+    seen = set() if seen is None else seen
+    tree = ast.parse(path.read_text(), str(path))
+    body = [n for n in tree.body if not (isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test))]
+    module_level = _imports(list(ast.walk(tree)) if everywhere else body)
+    anywhere = _imports(list(ast.walk(tree)))
+    found: set[str] = set()
+    for name in module_level | {n for n in anywhere if n.split(".")[0] == "synthrank"}:
+        top = name.split(".")[0]
+        if top == "synthrank":
+            module = _module_file(name)
+            if module is not None and module not in seen:
+                seen.add(module)
+                found |= third_party_imports(module, seen=seen)
+        elif top not in STDLIB:
+            found.add(top)
+    return found
+
+
+def distribution_closure(pins: dict[str, str]) -> set[str]:
+    """The distributions an environment's pins install (their requirements, recursively, as the
+    packages installed here declare them; extras named in a pin, e.g. sentence-transformers[train])."""
+    wanted = [(name, set()) for name in pins]
+    for path in ENV_FILES:  # the extras a pin asks for
+        spec = yaml.safe_load(path.read_text())
+        for line in next(d["pip"] for d in spec["dependencies"] if isinstance(d, dict)):
+            req = Requirement(line)
+            wanted += [(canonicalize_name(req.name), set(req.extras))] if req.extras and req.name in pins else []
+    closure: set[str] = set()
+    while wanted:
+        name, extras = wanted.pop()
+        if name in closure and not extras:
+            continue
+        closure.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            req = Requirement(line)
+            environments = [{"extra": extra} for extra in ("", *extras)]
+            if req.marker is None or any(req.marker.evaluate(env) for env in environments):
+                wanted.append((canonicalize_name(req.name), set(req.extras)))
+    return closure
+
+
+def rule_scripts() -> list[tuple[str, str, str]]:
+    """(rule, environment file, script) of every rule that runs a script."""
+    found = []
+    for smk in sorted((REPO / "rules").glob("*.smk")):
+        for name, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), flags=re.M | re.S):
+            script = re.search(r'^    script:\n\s+"\.\./scripts/([\w.]+)"', body, flags=re.M)
+            conda = re.search(r"^    conda:\n\s+(\S+)", body, flags=re.M)
+            if script and conda:
+                env = conda.group(1).strip('"').removeprefix("../envs/")
+                # generation_env (rules/corpora.smk): the API/llama.cpp environment unless a vllm generator
+                found.append((name, "generation.yaml" if env == "generation_env" else env, script.group(1)))
+    return found
+
+
+@pytest.mark.parametrize(("rule", "env", "script"), rule_scripts(), ids=lambda x: x if isinstance(x, str) else "")
+def test_rule_imports_are_installed_by_its_environment(rule: str, env: str, script: str) -> None:
+    """Each rule's script, and what it loads through synthrank at import time, imports only
+    packages its conda environment installs (its pins and their requirements): the check that a
+    missing PyYAML in the generation environment would have failed."""
+    installed = distribution_closure(env_pins(ENVS / env))
+    by_module = metadata.packages_distributions()
+    missing = []
+    for top in sorted(third_party_imports(REPO / "scripts" / script, everywhere=True)):
+        dists = {canonicalize_name(d) for d in by_module.get(top, [top])}
+        if not dists & installed:
+            missing.append(f"{top} ({', '.join(sorted(dists))})")
+    assert not missing, f"rule {rule} (scripts/{script}) imports {', '.join(missing)}, not in envs/{env}"
+
+
+def test_the_workflow_environment_runs_the_snakefile() -> None:
+    """The Snakefile and rules/*.smk import synthrank's config and grid modules: envs/workflow.yaml
+    must install what those import."""
+    installed = distribution_closure(env_pins(ENVS / "workflow.yaml"))
+    by_module = metadata.packages_distributions()
+    needed: set[str] = set()
+    for smk in [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]:
+        for line in smk.read_text().splitlines():
+            match = re.match(r"(?:from|import) (synthrank[\w.]*)(?: import ([\w, ]+))?", line)
+            if match:
+                names = [match.group(1)] + [f"synthrank.{n.strip()}" for n in (match.group(2) or "").split(",") if n]
+                stub = REPO / ".pytest-imports.py"
+                for name in names:
+                    stub.write_text(f"import {name}\n")
+                    try:
+                        needed |= third_party_imports(stub)
+                    finally:
+                        stub.unlink()
+    missing = [
+        top for top in sorted(needed) if not {canonicalize_name(d) for d in by_module.get(top, [top])} & installed
+    ]
+    assert not missing, f"the Snakefile loads {', '.join(missing)}, not in envs/workflow.yaml"
