@@ -19,7 +19,7 @@ from typing import Any
 from tqdm import tqdm
 
 from synthrank.errors import SynthrankError
-from synthrank.io import Qrels, atomic_write, iter_jsonl, iter_jsonl_lines, read_qrels, write_qrels
+from synthrank.io import Qrels, atomic_write, iter_jsonl, iter_jsonl_lines, quoted, read_qrels, write_qrels
 
 Source = str | Mapping[str, str]
 
@@ -65,7 +65,7 @@ class _IdRegistry:
             for rid, pos, _, where in self.batch:
                 first, first_at = self.db.execute("SELECT pos, at FROM ids WHERE id = ?", (rid,)).fetchone()
                 if first != pos:
-                    raise SynthrankError(f"{where}: duplicate id {rid!r} (first at {first_at})")
+                    raise SynthrankError(f"{where}: duplicate id {quoted(rid)} (first at {first_at})")
         self.batch = []
 
     def close(self) -> None:
@@ -76,7 +76,7 @@ class _IdRegistry:
 Located = tuple[str, str, dict[str, Any]]  # (where, at, record): ("x/corpus.jsonl:7", "line 7", {...})
 
 
-def _write_stream(path: Path, records: Iterator[Located], what: str) -> int:
+def _write_stream(path: Path, records: Iterator[Located], what: str, empty_error: str | None = None) -> int:
     """Write records as JSONL and return their number, refusing duplicate ids (one line naming
     the file and line, or ir_datasets record, of the duplicate and of its first occurrence)."""
     ids = _IdRegistry(path.parent)
@@ -88,6 +88,8 @@ def _write_stream(path: Path, records: Iterator[Located], what: str) -> int:
                 ids.add(record["_id"], count, at, where)
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             ids.flush()
+            if count == 0 and empty_error:
+                raise SynthrankError(empty_error)  # inside atomic_write: no empty file is left
     finally:
         ids.close()
     return count
@@ -96,21 +98,35 @@ def _write_stream(path: Path, records: Iterator[Located], what: str) -> int:
 def _check_qrels(qrels: Qrels, doc_ids: set[str], query_ids: set[str], where: str) -> None:
     for qid, docs in qrels.items():
         if qid not in query_ids:
-            raise SynthrankError(f"{where}: query id {qid!r} is not in the queries file")
+            raise SynthrankError(f"{where}: query id {quoted(qid)} is not in the queries file")
         for docid in docs:
             if docid not in doc_ids:
-                raise SynthrankError(f"{where}: corpus id {docid!r} (query {qid!r}) is not in the corpus")
+                raise SynthrankError(f"{where}: corpus id {quoted(docid)} (query {quoted(qid)}) is not in the corpus")
+
+
+def _field(record: Mapping[str, Any], key: str, where: str, types: tuple[type, ...] = (str,)) -> str:
+    """A record's field as a string; a value of another JSON type (a list, an object, null; for
+    ``_id`` also a boolean) is a one-line error rather than its Python text."""
+    value = record.get(key)
+    if not isinstance(value, types) or isinstance(value, bool):
+        kind = "null" if value is None else type(value).__name__
+        raise SynthrankError(f"{where}: {key!r} is {kind}, expected a string")
+    return str(value)
 
 
 def _beir_docs(path: Path) -> Iterator[Located]:
     for lineno, record in iter_jsonl_lines(path, required=("_id", "text")):
-        doc = {"_id": str(record["_id"]), "title": str(record.get("title") or ""), "text": str(record["text"])}
-        yield f"{path}:{lineno}", f"line {lineno}", doc
+        where = f"{path}:{lineno}"
+        title = _field(record, "title", where) if record.get("title") is not None else ""
+        doc = {"_id": _field(record, "_id", where, (str, int)), "title": title, "text": _field(record, "text", where)}
+        yield where, f"line {lineno}", doc
 
 
 def _beir_queries(path: Path) -> Iterator[Located]:
     for lineno, record in iter_jsonl_lines(path, required=("_id", "text")):
-        yield f"{path}:{lineno}", f"line {lineno}", {"_id": str(record["_id"]), "text": str(record["text"])}
+        where = f"{path}:{lineno}"
+        query = {"_id": _field(record, "_id", where, (str, int)), "text": _field(record, "text", where)}
+        yield where, f"line {lineno}", query
 
 
 def _irds_datasets(split_ids: Mapping[str, str]) -> dict[str, Any]:
@@ -172,10 +188,8 @@ def ingest_collection(source: Source, corpus_out: str | Path, queries_out: str |
         docs = _beir_docs(folder / "corpus.jsonl")
         queries = _beir_queries(folder / "queries.jsonl")
         where = str(folder)
-    n_docs = _write_stream(Path(corpus_out), docs, "corpus")
+    n_docs = _write_stream(Path(corpus_out), docs, "corpus", empty_error=f"{where}: the corpus is empty")
     n_queries = _write_stream(Path(queries_out), queries, "queries")
-    if n_docs == 0:
-        raise SynthrankError(f"{where}: the corpus is empty")
     log.info("ingested %s: %d docs, %d queries", where, n_docs, n_queries)
     return {"docs": n_docs, "queries": n_queries}
 

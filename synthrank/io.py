@@ -63,6 +63,13 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def quoted(value: object, limit: int = 60) -> str:
+    """``repr`` of a value from a user's file, cut to ``limit`` characters: an error stays one
+    readable line whatever the file holds."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
+
+
 def _lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
     """Stream ``(line number, line)`` of a UTF-8 text file (gzip if it ends in .gz). An unreadable
     file, a byte that is not UTF-8 and a truncated gzip stream are one-line errors naming the line."""
@@ -156,7 +163,7 @@ def read_qrels(path: str | os.PathLike[str]) -> Qrels:
         try:
             qrels.setdefault(qid, {})[docid] = int(score)
         except ValueError:
-            raise SynthrankError(f"{path}:{lineno}: score {score!r} is not an integer") from None
+            raise SynthrankError(f"{path}:{lineno}: score {quoted(score)} is not an integer") from None
     return qrels
 
 
@@ -180,7 +187,7 @@ def read_run(path: str | os.PathLike[str]) -> Run:
         try:
             run.setdefault(fields[0], {})[fields[2]] = float(fields[4])
         except ValueError:
-            raise SynthrankError(f"{path}:{lineno}: score {fields[4]!r} is not a number") from None
+            raise SynthrankError(f"{path}:{lineno}: score {quoted(fields[4])} is not a number") from None
     return run
 
 
