@@ -133,11 +133,25 @@ def test_demo_results(demo_run: Path) -> None:
     assert cost.loc["zero-shot-smollm2", "completion tokens"] > 0 and (cost["cross-encoder training h"] > 0).all()
 
 
-def test_one_table_rebuilds_alone(demo_run: Path) -> None:
-    (demo_run / "results/tables/bi-encoder-ood.tex").unlink()
-    done = snakemake(demo_run, "--workflow-profile", "profiles/demo", "results/tables/bi-encoder-ood.tex")
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert re.search(r"^effectiveness_table\s+1$", done.stderr, re.M) and re.search(r"^total\s+1$", done.stderr, re.M)
+def readme_command(fragment: str) -> list[str]:
+    """The README line that contains ``fragment``, as argv (its `# comment` dropped): the tests run
+    what the README tells a user to type, so a changed README command fails a test."""
+    lines = [line for line in (REPO / "README.md").read_text().splitlines() if fragment in line]
+    assert lines, f"the README no longer has a line with {fragment!r}"
+    return lines[0].split("#")[0].split()
+
+
+def test_one_table_and_one_figure_rebuild_alone_as_the_readme_says(demo_run: Path) -> None:
+    for fragment, target, rule in [
+        ("results/tables/mixtures.tex   # one table", "results/tables/mixtures.tex", "effectiveness_table"),
+        ("figures/gain-over-human.png   # one figure", "figures/gain-over-human.png", "gain_figure"),
+    ]:
+        argv = readme_command(fragment)
+        assert argv[0] == ".venv/bin/snakemake" and argv[-1] == target
+        (demo_run / target).unlink()
+        done = snakemake(demo_run, *argv[1:])
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert re.search(rf"^{rule}\s+1$", done.stderr, re.M) and re.search(r"^total\s+1$", done.stderr, re.M)
 
 
 def test_report_html(demo_run: Path) -> None:
