@@ -159,8 +159,25 @@ class RequestCache:
                 raise SynthrankError(f"{self.path}: request cache does not exist")
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self._connect()
-        conn.execute("PRAGMA journal_mode=WAL")
+        # Several jobs may open one cache at the same moment. Switching to WAL, and a neighbour's
+        # last-connection checkpoint, take locks for which SQLite can answer "database is locked"
+        # at once, without waiting for the busy timeout: the set-up is retried for a while.
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self._set_up(self._connect())
+                break
+            except (sqlite3.OperationalError, SynthrankError) as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    if isinstance(exc, SynthrankError):
+                        raise
+                    raise SynthrankError(f"{self.path}: cannot open the request cache ({exc})") from None
+                time.sleep(0.05)
+
+    @staticmethod
+    def _set_up(conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(
             "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, request TEXT NOT NULL,"
             " response TEXT NOT NULL, created REAL NOT NULL, batch_id TEXT)"

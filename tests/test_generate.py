@@ -470,3 +470,36 @@ def test_local_backend_without_llama_cpp_says_how_to_install(tmp_path: Path, mon
         local_server(str(tmp_path / "m.gguf"), "m"),
     ):
         pass
+
+
+OPEN_SCRIPT = """
+import sys, time
+from synthrank.llm import RequestCache
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+cache = RequestCache(sys.argv[1])
+cache.put(sys.argv[3], {"q": sys.argv[3]}, {"choices": []})
+del cache
+"""
+
+
+def test_many_jobs_open_a_new_cache_at_once(tmp_path: Path) -> None:
+    """Jobs that open one new cache in the same instant (switching it to WAL, checkpointing as they
+    close) all get in: SQLite's immediate "database is locked" on those steps is retried."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for round_ in range(4):
+        cache = tmp_path / f"c{round_}.sqlite"
+        start = str(time.time() + 1.5)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_SCRIPT, str(cache), start, f"k{i}"],
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(6)
+        ]
+        errors = [p.communicate(timeout=120)[1] for p in procs]
+        assert all(p.returncode == 0 for p in procs), errors
+        assert len(RequestCache(cache)) == 6
