@@ -97,10 +97,8 @@ def test_release_loads_as_the_readme_says(demo_run: Path) -> None:
 def test_release_verify_as_the_readme_says(demo_run: Path) -> None:
     import subprocess
 
-    readme = (REPO / "README.md").read_text()
-    command = ".venv/bin/synthrank release verify results/release/demo-cooking/human"
-    assert command in readme
-    argv = command.replace(".venv/bin/", f"{REPO}/.venv/bin/").split()
+    argv = readme_command(".venv/bin/synthrank release verify results/release/demo-cooking/human")
+    argv[0] = argv[0].replace(".venv/bin/", f"{REPO}/.venv/bin/")
     done = subprocess.run(argv, cwd=demo_run, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("results/release/demo-cooking/human: ") and "files match" in done.stdout
