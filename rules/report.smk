@@ -30,17 +30,9 @@ rule significance_tests:
 
 rule overview_table:
     input:
-        [entry["path"] for entry in metric_entries()],
+        metric_files(),
     output:
-        csv="results/tables/overview.csv",
-        markdown="results/tables/overview.md",
-        latex="results/tables/overview.tex",
-        html=report(
-            "results/tables/overview.html",
-            caption="../report/table.rst",
-            category="Tables",
-            labels={"table": "overview"},
-        ),
+        **table_outputs("overview"),
     log:
         "logs/overview_table.log",
     benchmark:
@@ -63,15 +55,7 @@ rule effectiveness_table:
         metrics=lambda wildcards: [e["path"] for e in table_entries(wildcards.table)],
         tests=lambda wildcards: table_tests(wildcards.table),
     output:
-        csv="results/tables/{table}.csv",
-        markdown="results/tables/{table}.md",
-        latex="results/tables/{table}.tex",
-        html=report(
-            "results/tables/{table}.html",
-            caption="../report/table.rst",
-            category="Tables",
-            labels={"table": "{table}"},
-        ),
+        **table_outputs("{table}"),
     log:
         "logs/effectiveness_table/{table}.log",
     benchmark:
@@ -94,15 +78,7 @@ rule cost_table:
     input:
         cost_files(),
     output:
-        csv="results/tables/cost.csv",
-        markdown="results/tables/cost.md",
-        latex="results/tables/cost.tex",
-        html=report(
-            "results/tables/cost.html",
-            caption="../report/table.rst",
-            category="Tables",
-            labels={"table": "cost"},
-        ),
+        **table_outputs("cost"),
     log:
         "logs/cost_table.log",
     benchmark:
@@ -123,15 +99,9 @@ rule cost_table:
 
 rule id_ood_figure:
     input:
-        [entry["path"] for entry in metric_entries()],
+        metric_files(),
     output:
-        png=report(
-            "figures/id-vs-ood.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "id-vs-ood"},
-        ),
-        pdf="figures/id-vs-ood.pdf",
+        **figure_outputs("id-vs-ood"),
     log:
         "logs/id_ood_figure.log",
     benchmark:
@@ -154,13 +124,7 @@ rule gain_figure:
     input:
         [f"results/significance/{arch}.csv" for arch in ARCHS],
     output:
-        png=report(
-            "figures/gain-over-human.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "gain-over-human"},
-        ),
-        pdf="figures/gain-over-human.pdf",
+        **figure_outputs("gain-over-human"),
     log:
         "logs/gain_figure.log",
     benchmark:
@@ -180,16 +144,10 @@ rule gain_figure:
 
 rule size_figure:
     input:
-        metrics=[entry["path"] for entry in metric_entries()],
+        metrics=metric_files(),
         stats=[corpus_stats(c) for c in unmixed_corpora()],
     output:
-        png=report(
-            "figures/effectiveness-vs-size.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "effectiveness-vs-size"},
-        ),
-        pdf="figures/effectiveness-vs-size.pdf",
+        **figure_outputs("effectiveness-vs-size"),
     log:
         "logs/size_figure.log",
     benchmark:
@@ -213,15 +171,9 @@ rule size_figure:
 rule cost_figure:
     input:
         costs="results/tables/cost.csv",
-        metrics=[entry["path"] for entry in metric_entries()],
+        metrics=metric_files(),
     output:
-        png=report(
-            "figures/cost-vs-effectiveness.png",
-            caption="../report/figure.rst",
-            category="Figures",
-            labels={"figure": "cost-vs-effectiveness"},
-        ),
-        pdf="figures/cost-vs-effectiveness.pdf",
+        **figure_outputs("cost-vs-effectiveness"),
     log:
         "logs/cost_figure.log",
     benchmark:

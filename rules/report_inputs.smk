@@ -1,5 +1,6 @@
-# What the results rules (report.smk) read: table rows, metric files, ledgers, benchmark files.
-# Pure functions of the config; the logic behind them is synthrank.grid.
+# What the results rules (report.smk) read: table rows, metric files, ledgers, benchmark files;
+# and the files of each table and figure they write. Pure functions of the config; the logic
+# behind them is synthrank.grid.
 from dataclasses import asdict
 
 from synthrank import grid
@@ -30,6 +31,34 @@ def report_targets():
     return targets + (["results/checks/bm25.json"] if EXPECTED_BM25 else [])
 
 
+def table_outputs(name):
+    """A table's CSV, Markdown, LaTeX and HTML files; the HTML is shown in the report."""
+    return {
+        "csv": f"results/tables/{name}.csv",
+        "markdown": f"results/tables/{name}.md",
+        "latex": f"results/tables/{name}.tex",
+        "html": report(
+            f"results/tables/{name}.html",
+            caption="../report/table.rst",
+            category="Tables",
+            labels={"table": name},
+        ),
+    }
+
+
+def figure_outputs(name):
+    """A figure's PNG and PDF files; the PNG is shown in the report."""
+    return {
+        "png": report(
+            f"figures/{name}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"figure": name},
+        ),
+        "pdf": f"figures/{name}.pdf",
+    }
+
+
 def corpus_stats(corpus):
     return f"results/corpora/{TRAIN['dataset']}/{corpus}.stats.json"
 
@@ -46,6 +75,11 @@ def arch_references(arch):
     """Each corpus's reference human corpus, where the architecture is trained on both."""
     trained = grid.arch_corpora(config, arch)
     return {c: r for c, r in REFERENCES.items() if c in trained and r in trained}
+
+
+def metric_files():
+    """Every metric file of the grid (the tables' and figures' input)."""
+    return [entry["path"] for entry in metric_entries()]
 
 
 def arch_entries(arch):
@@ -94,8 +128,9 @@ def bm25_metric_files():
     return {c: f"results/metrics/{c}/bm25.json" for c in collections}
 
 
-def kind_rule(arch, train, infer):
-    return train if ARCHS[arch]["kind"] == "cross-encoder" else infer
+def by_kind(arch, *, cross_encoder, bi_encoder):
+    """The value for the architecture's kind: ``cross_encoder`` or ``bi_encoder``."""
+    return cross_encoder if ARCHS[arch]["kind"] == "cross-encoder" else bi_encoder
 
 
 def cost_inputs():
@@ -126,8 +161,8 @@ def cost_inputs():
             "arch": arch,
             "corpus": corpus,
             "seed": seed,
-            "train_benchmark": f"benchmarks/{kind_rule(arch, 'train_cross_encoder', 'train_bi_encoder')}/{arch}/{t}/{corpus}/seed{seed}.tsv",
-            "inference_benchmark": f"benchmarks/{kind_rule(arch, 'rerank', 'dense_retrieve')}/{arch}/{t}/{corpus}/seed{seed}.tsv",
+            "train_benchmark": f"benchmarks/{train_rule(arch)}/{arch}/{t}/{corpus}/seed{seed}.tsv",
+            "inference_benchmark": f"benchmarks/{inference_rule(arch)}/{arch}/{t}/{corpus}/seed{seed}.tsv",
         }
         for arch in ARCHS
         for corpus in grid.arch_corpora(config, arch)
@@ -139,11 +174,23 @@ def cost_inputs():
 def corpus_rule(paradigm):
     """The rule that builds a corpus of this paradigm (its benchmark path names it)."""
     rules = {
-        grid.HUMAN: "human_corpus",
-        grid.MIXTURE: "mixture_corpus",
-        "release": "released_corpus",
+        HUMAN: "human_corpus",
+        MIXTURE: "mixture_corpus",
+        RELEASE: "corpus_from_release",
     }
     return rules.get(paradigm, "generated_corpus")
+
+
+def train_rule(arch):
+    """The rule that trains a model of this architecture (its benchmark path names it)."""
+    return by_kind(
+        arch, cross_encoder="train_cross_encoder", bi_encoder="train_bi_encoder"
+    )
+
+
+def inference_rule(arch):
+    """The rule that runs a model of this architecture on the test collections."""
+    return by_kind(arch, cross_encoder="rerank", bi_encoder="dense_retrieve")
 
 
 def cost_files():

@@ -47,13 +47,9 @@ rule rerank:
         first_stage=expand(
             "results/runs/{collection}/bm25.trec", collection=COLLECTIONS
         ),
-        corpus=[
-            dataset_file(c["dataset"], "corpus.jsonl") for _, c in test_collections()
-        ],
-        queries=[
-            dataset_file(c["dataset"], "queries.jsonl") for _, c in test_collections()
-        ],
-        qrels=[qrels_file(c["dataset"], c["split"]) for _, c in test_collections()],
+        corpus=evaluation_files("corpus"),
+        queries=evaluation_files("queries"),
+        qrels=evaluation_files("qrels"),
     output:
         expand(
             "results/runs/{collection}/{{arch}}/{{model}}.trec", collection=COLLECTIONS
@@ -63,15 +59,15 @@ rule rerank:
     benchmark:
         "benchmarks/rerank/{arch}/{model}.tsv"
     wildcard_constraints:
-        arch=alternatives(CROSS_ENCODERS) if CROSS_ENCODERS else "$^",
+        arch=alternatives(CROSS_ENCODERS),
     conda:
         "../envs/models.yaml"
     threads: 2
     params:
         model=model_ref,
-        depth=lambda wildcards: ARCHS[wildcards.arch]["depth"],
-        max_length=lambda wildcards: ARCHS[wildcards.arch]["train"]["max_length"],
-        batch_size=lambda wildcards: ARCHS[wildcards.arch]["batch_size"],
+        depth=arch_setting("depth"),
+        max_length=arch_setting("train", "max_length"),
+        batch_size=arch_setting("batch_size"),
     script:
         "../scripts/rerank.py"
 
@@ -88,7 +84,7 @@ rule encode_corpus_shard:
     benchmark:
         "benchmarks/encode_corpus_shard/{dataset}/{arch}/{model}/shard{shard}-of-{shards}.tsv"
     wildcard_constraints:
-        arch=alternatives(BI_ENCODERS) if BI_ENCODERS else "$^",
+        arch=alternatives(BI_ENCODERS),
         shard=r"\d+",
         shards=r"\d+",
     conda:
@@ -96,9 +92,9 @@ rule encode_corpus_shard:
     threads: 2
     params:
         model=model_ref,
-        passage_prefix=lambda wildcards: ARCHS[wildcards.arch]["passage_prefix"],
-        max_length=lambda wildcards: ARCHS[wildcards.arch]["train"]["max_length"],
-        batch_size=lambda wildcards: ARCHS[wildcards.arch]["batch_size"],
+        passage_prefix=arch_setting("passage_prefix"),
+        max_length=arch_setting("train", "max_length"),
+        batch_size=arch_setting("batch_size"),
     script:
         "../scripts/encode_corpus_shard.py"
 
@@ -106,13 +102,9 @@ rule encode_corpus_shard:
 rule dense_retrieve:
     input:
         checkpoint=checkpoint_dir,
-        corpus=[
-            dataset_file(c["dataset"], "corpus.jsonl") for _, c in test_collections()
-        ],
-        queries=[
-            dataset_file(c["dataset"], "queries.jsonl") for _, c in test_collections()
-        ],
-        qrels=[qrels_file(c["dataset"], c["split"]) for _, c in test_collections()],
+        corpus=evaluation_files("corpus"),
+        queries=evaluation_files("queries"),
+        qrels=evaluation_files("qrels"),
         embeddings=lambda wildcards: sorted(
             {path for paths in collection_embeddings(wildcards) for path in paths}
         ),
@@ -125,17 +117,17 @@ rule dense_retrieve:
     benchmark:
         "benchmarks/dense_retrieve/{arch}/{model}.tsv"
     wildcard_constraints:
-        arch=alternatives(BI_ENCODERS) if BI_ENCODERS else "$^",
+        arch=alternatives(BI_ENCODERS),
     conda:
         "../envs/models.yaml"
     threads: 2
     params:
         model=model_ref,
         embeddings=collection_embeddings,
-        depth=lambda wildcards: ARCHS[wildcards.arch]["depth"],
-        query_prefix=lambda wildcards: ARCHS[wildcards.arch]["query_prefix"],
-        passage_prefix=lambda wildcards: ARCHS[wildcards.arch]["passage_prefix"],
-        max_length=lambda wildcards: ARCHS[wildcards.arch]["train"]["max_length"],
-        batch_size=lambda wildcards: ARCHS[wildcards.arch]["batch_size"],
+        depth=arch_setting("depth"),
+        query_prefix=arch_setting("query_prefix"),
+        passage_prefix=arch_setting("passage_prefix"),
+        max_length=arch_setting("train", "max_length"),
+        batch_size=arch_setting("batch_size"),
     script:
         "../scripts/dense_retrieve.py"

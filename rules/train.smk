@@ -29,13 +29,13 @@ rule train_cross_encoder:
     benchmark:
         "benchmarks/train_cross_encoder/{arch}/{train_dataset}/{corpus}/seed{seed}.tsv"
     wildcard_constraints:
-        arch=alternatives(CROSS_ENCODERS) if CROSS_ENCODERS else "$^",
+        arch=alternatives(CROSS_ENCODERS),
     conda:
         "../envs/models.yaml"
     threads: 2
     params:
-        base_model=lambda wildcards: ARCHS[wildcards.arch]["base_model"],
-        hyper=lambda wildcards: ARCHS[wildcards.arch]["train"],
+        base_model=arch_setting("base_model"),
+        hyper=arch_setting("train"),
     script:
         "../scripts/train_cross_encoder.py"
 
@@ -50,14 +50,14 @@ rule train_bi_encoder:
     benchmark:
         "benchmarks/train_bi_encoder/{arch}/{train_dataset}/{corpus}/seed{seed}.tsv"
     wildcard_constraints:
-        arch=alternatives(BI_ENCODERS) if BI_ENCODERS else "$^",
+        arch=alternatives(BI_ENCODERS),
     conda:
         "../envs/models.yaml"
     threads: 2
     params:
-        base_model=lambda wildcards: ARCHS[wildcards.arch]["base_model"],
-        hyper=lambda wildcards: ARCHS[wildcards.arch]["train"],
-        query_prefix=lambda wildcards: ARCHS[wildcards.arch]["query_prefix"],
-        passage_prefix=lambda wildcards: ARCHS[wildcards.arch]["passage_prefix"],
+        base_model=arch_setting("base_model"),
+        hyper=arch_setting("train"),
+        query_prefix=arch_setting("query_prefix"),
+        passage_prefix=arch_setting("passage_prefix"),
     script:
         "../scripts/train_bi_encoder.py"

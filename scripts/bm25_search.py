@@ -1,5 +1,8 @@
+"""BM25 top-k of one split's judged queries."""
+
+from synthrank.collection import judged_queries
 from synthrank.io import write_run
-from synthrank.retrieve import bm25_search, judged_queries
+from synthrank.retrieve import bm25_search
 from synthrank.step import run
 
 

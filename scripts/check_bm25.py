@@ -1,7 +1,12 @@
+"""Compare BM25 metric files with the published expected scores."""
+
 from synthrank.checks import run_check
 from synthrank.step import run
 
-run(
-    snakemake,
-    lambda: run_check(snakemake.params.expected, snakemake.params.bm25, snakemake.params.files, snakemake.output[0]),
-)
+
+def main() -> None:
+    p = snakemake.params
+    run_check(p.expected, p.bm25, p.files, snakemake.output[0])
+
+
+run(snakemake, main)

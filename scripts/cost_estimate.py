@@ -1,5 +1,7 @@
-from synthrank.costs import estimate
-from synthrank.generate import CorpusSpec
+"""What the configured grid will cost, before anything is spent."""
+
+from synthrank.corpora import CorpusSpec
+from synthrank.cost_estimate import estimate
 from synthrank.step import run
 
 

@@ -1,6 +1,8 @@
+"""Effectiveness against what a model cost."""
+
 import pandas as pd
 
-from synthrank.cost import model_costs
+from synthrank.cost_measured import model_costs
 from synthrank.figures import cost_figure
 from synthrank.report import collect_scores
 from synthrank.step import run

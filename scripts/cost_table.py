@@ -1,11 +1,12 @@
-from synthrank.cost import cost_table, write_cost_table
+"""The cost table: LLM tokens, dollars and compute hours per corpus and model."""
+
+from synthrank.cost_measured import cost_table, write_cost_table
 from synthrank.step import run
 
-run(
-    snakemake,
-    lambda: write_cost_table(
-        cost_table(snakemake.params.corpora, snakemake.params.models),
-        dict(snakemake.output.items()),
-        snakemake.params.caption,
-    ),
-)
+
+def main() -> None:
+    p = snakemake.params
+    write_cost_table(cost_table(p.corpora, p.models), dict(snakemake.output.items()), p.caption)
+
+
+run(snakemake, main)

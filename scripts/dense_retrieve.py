@@ -1,11 +1,12 @@
-from synthrank.retrieve import dense_retrieve_collections
+"""Dense retrieval of one bi-encoder over every test collection."""
+
+from synthrank.dense import dense_retrieve_collections
 from synthrank.step import run
 
-p = snakemake.params
-i = snakemake.input
-run(
-    snakemake,
-    lambda: dense_retrieve_collections(
+
+def main() -> None:
+    i, p = snakemake.input, snakemake.params
+    dense_retrieve_collections(
         p.model,
         list(zip(i.corpus, i.queries, i.qrels, snakemake.output, p.embeddings, strict=True)),
         k=p.depth,
@@ -14,5 +15,7 @@ run(
         max_length=p.max_length,
         batch_size=p.batch_size,
         tag=snakemake.wildcards.arch,
-    ),
-)
+    )
+
+
+run(snakemake, main)

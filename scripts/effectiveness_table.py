@@ -1,3 +1,5 @@
+"""One effectiveness table (with significance marks against the human corpus)."""
+
 from synthrank.report import collect_scores, effectiveness_table, write_effectiveness_table
 from synthrank.significance import read_tests
 from synthrank.step import run

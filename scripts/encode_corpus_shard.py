@@ -1,11 +1,12 @@
+"""Encode one shard of a corpus with a bi-encoder."""
+
 from synthrank.dense import encode_corpus_shard
 from synthrank.step import run
 
-p = snakemake.params
-w = snakemake.wildcards
-run(
-    snakemake,
-    lambda: encode_corpus_shard(
+
+def main() -> None:
+    p, w = snakemake.params, snakemake.wildcards
+    encode_corpus_shard(
         p.model,
         snakemake.input.corpus,
         snakemake.output[0],
@@ -14,5 +15,7 @@ run(
         passage_prefix=p.passage_prefix,
         max_length=p.max_length,
         batch_size=p.batch_size,
-    ),
-)
+    )
+
+
+run(snakemake, main)

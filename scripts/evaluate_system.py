@@ -1,3 +1,5 @@
+"""Metric files of one system on every test collection (ranx)."""
+
 from synthrank.evaluate import evaluate_run
 from synthrank.io import write_json
 from synthrank.step import run

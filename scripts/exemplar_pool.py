@@ -1,15 +1,20 @@
-from synthrank.generate import build_exemplar_pool
+"""The labelled exemplar pool of few-shot-supervised prompts."""
+
+from synthrank.exemplars import build_exemplar_pool
 from synthrank.step import run
 
-run(
-    snakemake,
-    lambda: build_exemplar_pool(
+
+def main() -> None:
+    i, p = snakemake.input, snakemake.params
+    build_exemplar_pool(
         snakemake.output[0],
-        snakemake.input.corpus,
-        snakemake.input.queries,
-        snakemake.input.qrels,
-        list(zip(snakemake.input.evaluation_queries, snakemake.input.evaluation_qrels, strict=True)),
-        size=snakemake.params.pool["size"],
-        seed=snakemake.params.pool["seed"],
-    ),
-)
+        i.corpus,
+        i.queries,
+        i.qrels,
+        list(zip(i.evaluation_queries, i.evaluation_qrels, strict=True)),
+        size=p.pool["size"],
+        seed=p.pool["seed"],
+    )
+
+
+run(snakemake, main)

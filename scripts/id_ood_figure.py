@@ -1,14 +1,19 @@
+"""In-domain against out-of-domain effectiveness."""
+
 from synthrank.figures import id_ood_figure
 from synthrank.report import collect_scores
 from synthrank.step import run
 
-run(
-    snakemake,
-    lambda: id_ood_figure(
-        collect_scores(snakemake.params.entries),
+
+def main() -> None:
+    p = snakemake.params
+    id_ood_figure(
+        collect_scores(p.entries),
         snakemake.output.png,
         snakemake.output.pdf,
-        metric_label=snakemake.params.metric_label,
-        paradigms=snakemake.params.paradigms,
-    ),
-)
+        metric_label=p.metric_label,
+        paradigms=p.paradigms,
+    )
+
+
+run(snakemake, main)

@@ -1,13 +1,12 @@
+"""One split's relevance judgments in the canonical TSV form."""
+
 from synthrank.data import ingest_qrels
 from synthrank.step import run
 
-run(
-    snakemake,
-    lambda: ingest_qrels(
-        snakemake.params.source,
-        snakemake.wildcards.split,
-        snakemake.input.corpus,
-        snakemake.input.queries,
-        snakemake.output[0],
-    ),
-)
+
+def main() -> None:
+    i = snakemake.input
+    ingest_qrels(snakemake.params.source, snakemake.wildcards.split, i.corpus, i.queries, snakemake.output[0])
+
+
+run(snakemake, main)

@@ -1,3 +1,5 @@
+"""Did a generated corpus see or copy evaluation data?"""
+
 from synthrank.leakage import leakage_report
 from synthrank.step import run
 

@@ -1,12 +1,13 @@
-from synthrank.report import collect_scores, results_table, write_table
+"""The overview table: every system on every test collection."""
+
+from synthrank.report import collect_scores, results_table, write_overview_table
 from synthrank.step import run
 
 
 def main() -> None:
     p = snakemake.params
     means, stds = results_table(collect_scores(p.entries), [tuple(key) for key in p.order])
-    o = snakemake.output
-    write_table(means, stds, o.csv, o.markdown, o.latex, caption=p.caption, seeds=p.seeds, html=o.html)
+    write_overview_table(means, stds, dict(snakemake.output.items()), p.caption, p.seeds)
 
 
 run(snakemake, main)

@@ -1,4 +1,6 @@
-from synthrank.generate import CorpusSpec, build_corpus
+"""One passage corpus (human, generated, mixture or read from a release) and its stats."""
+
+from synthrank.corpora import CorpusSpec, build_corpus
 from synthrank.step import run
 
 

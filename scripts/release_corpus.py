@@ -1,3 +1,5 @@
+"""A corpus as a datasets-loadable release folder."""
+
 from synthrank.release import release_corpus
 from synthrank.step import run
 

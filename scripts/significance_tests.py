@@ -1,3 +1,5 @@
+"""Significance tests of one architecture's models against their human references."""
+
 from synthrank.significance import significance_tests, write_tests
 from synthrank.step import run
 

@@ -1,3 +1,5 @@
+"""Effectiveness against the number of training queries of the corpus."""
+
 from synthrank.figures import size_figure
 from synthrank.grid import corpus_facets, numeric_sizes, series_label
 from synthrank.io import read_json

@@ -1,13 +1,14 @@
+"""Fine-tune a cross-encoder on a training set."""
+
 from synthrank.step import run
 from synthrank.train import train_cross_encoder
 
-run(
-    snakemake,
-    lambda: train_cross_encoder(
-        snakemake.input[0],
-        snakemake.params.base_model,
-        snakemake.output[0],
-        seed=int(snakemake.wildcards.seed),
-        hyper=snakemake.params.hyper,
-    ),
-)
+
+def main() -> None:
+    p = snakemake.params
+    train_cross_encoder(
+        snakemake.input[0], p.base_model, snakemake.output[0], seed=int(snakemake.wildcards.seed), hyper=p.hyper
+    )
+
+
+run(snakemake, main)

@@ -1,18 +1,22 @@
+"""A corpus's training set: its positives and BM25-mined hard negatives."""
+
 from synthrank.step import run
 from synthrank.train import build_trainset
 
-negatives = snakemake.params.negatives
-run(
-    snakemake,
-    lambda: build_trainset(
-        passages_path=snakemake.input.passages,
-        corpus_path=snakemake.input.corpus,
-        queries_path=snakemake.input.queries,
-        qrels_path=snakemake.input.qrels,
-        bm25_run_path=snakemake.input.bm25,
+
+def main() -> None:
+    i, negatives = snakemake.input, snakemake.params.negatives
+    build_trainset(
+        passages_path=i.passages,
+        corpus_path=i.corpus,
+        queries_path=i.queries,
+        qrels_path=i.qrels,
+        bm25_run_path=i.bm25,
         out_path=snakemake.output[0],
         negatives=negatives["count"],
         depth=negatives["depth"],
         seed=negatives["seed"],
-    ),
-)
+    )
+
+
+run(snakemake, main)

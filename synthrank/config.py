@@ -7,7 +7,6 @@ Errors are one line naming the offending key, e.g.
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,9 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
+from synthrank import paradigms
 from synthrank.errors import SynthrankError
-
-SCHEMA_PATH = Path(str(resources.files("synthrank") / "schemas" / "config.schema.yaml"))
+from synthrank.schema import defaults, load_schema
 
 
 def _with_defaults(cls: type[Draft202012Validator]) -> type[Draft202012Validator]:
@@ -53,10 +52,6 @@ def _message(error: ValidationError) -> str:
     if error.validator == "oneOf" and error.absolute_path and error.absolute_path[0] == "datasets":
         return f"{_key(error)}: give exactly one of 'path' (a BEIR folder) or 'irds' (ir_datasets ids per split)"
     return f"{_key(error)}: {error.message}"
-
-
-def load_schema() -> dict[str, Any]:
-    return dict(yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def validate(config: MutableMapping[str, Any], source: str = "config") -> MutableMapping[str, Any]:
@@ -108,9 +103,6 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
             raise SynthrankError(f"{source}: architectures.{name}.corpora: {unknown[0]!r} is not defined under corpora")
 
 
-GENERATED = ("zero-shot", "few-shot-unsupervised", "few-shot-supervised")
-
-
 def _check_generators(config: MutableMapping[str, Any], source: str) -> None:
     for name, gen in config["generators"].items():
         where = f"{source}: generators.{name}"
@@ -136,13 +128,7 @@ def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
     training = config["training"]
     max_queries = training.get("max_queries")
     pool_size = training["exemplar_pool"]["size"]
-    allowed = {
-        "human": {"queries"},
-        "mixture": {"components"},
-        "release": {"path"},
-        "zero-shot": {"generator", "template", "queries", "samples_per_query"},
-    }
-    allowed["few-shot-unsupervised"] = allowed["few-shot-supervised"] = allowed["zero-shot"] | {"exemplars"}
+    allowed = {name: p.keys for name, p in paradigms.PARADIGMS.items()}
     for name, corpus in corpora.items():
         where = f"{source}: corpora.{name}"
         paradigm = corpus["paradigm"]
@@ -151,14 +137,14 @@ def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
             raise SynthrankError(f"{where}.{extra[0]}: a {paradigm} corpus has no {extra[0]}")
         if max_queries is not None and corpus.get("queries", 0) > max_queries:
             raise SynthrankError(f"{where}.queries: {corpus['queries']} > training.max_queries ({max_queries})")
-        if paradigm == "mixture":
+        if paradigm == paradigms.MIXTURE:
             if "components" not in corpus:
                 raise SynthrankError(f"{where}: a mixture needs 'components'")
             for i, comp in enumerate(corpus["components"]):
                 comp_name = comp if isinstance(comp, str) else comp["corpus"]
                 if comp_name not in corpora:
                     raise SynthrankError(f"{where}.components.{i}: {comp_name!r} is not defined under corpora")
-                if corpora[comp_name]["paradigm"] == "mixture":
+                if corpora[comp_name]["paradigm"] == paradigms.MIXTURE:
                     raise SynthrankError(f"{where}.components.{i}: {comp_name!r} is itself a mixture")
                 size = corpora[comp_name].get("queries", max_queries)
                 if not isinstance(comp, str) and size is not None:
@@ -168,9 +154,9 @@ def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
                             f"{where}.components.{i}: needs {wanted} queries of {comp_name!r}, which answers {size}"
                         )
             continue
-        if paradigm == "release" and "path" not in corpus:
+        if paradigm == paradigms.RELEASE and "path" not in corpus:
             raise SynthrankError(f"{where}: a release corpus needs 'path' (a release folder)")
-        if paradigm in ("human", "release"):
+        if not paradigms.PARADIGMS[paradigm].generated:
             continue
         for key in ("generator", "template"):
             if key not in corpus:
@@ -180,9 +166,9 @@ def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
         if not Path(corpus["template"]).is_file():
             raise SynthrankError(f"{where}.template: file {corpus['template']} does not exist")
         PromptTemplate.load(corpus["template"], paradigm)  # a bad placeholder fails now, not mid-grid
-        if paradigm.startswith("few-shot"):
-            corpus.setdefault("exemplars", {"k": 3, "sampling": "per-query", "seed": 0})
-        if paradigm == "few-shot-supervised":
+        if paradigms.PARADIGMS[paradigm].exemplars:
+            corpus.setdefault("exemplars", defaults("exemplars"))
+        if paradigm == paradigms.FEW_SHOT_SUPERVISED:
             k = corpus["exemplars"]["k"]
             used = corpus["exemplars"].get("pool", pool_size)
             if pool_size < max(k, used):

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from synthrank.collection import iter_corpus, judged_queries
 from synthrank.errors import SynthrankError
-from synthrank.io import Run, atomic_write
-from synthrank.retrieve import iter_corpus
+from synthrank.io import Run, atomic_write, write_run
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -249,3 +249,74 @@ def iter_shard_files(files: list[tuple[PathLike, range]]) -> Iterator[tuple[np.n
     """Load one shard at a time (the previous one is released before the next is read)."""
     for path, positions in files:
         yield load_embeddings(path), np.arange(positions.start, positions.stop, positions.step, dtype=np.int64)
+
+
+# ---------------------------------------------------------------- dense retrieval runs
+
+
+def dense_retrieve(
+    model: SentenceTransformer, queries: dict[str, str], corpus_path: str, k: int, batch_size: int = 64
+) -> Run:
+    """Exact cosine top-k over the whole corpus with a bi-encoder (its prompts as prefixes).
+
+    The corpus is encoded here, in memory (one shard); see :func:`encode_corpus_shard` for
+    corpora encoded in shards by separate jobs.
+    """
+    return dense_retrieve_from(model, FlatSearcher(), queries, corpus_path, None, k, batch_size)
+
+
+def dense_retrieve_from(
+    model: SentenceTransformer,
+    searcher: FlatSearcher,
+    queries: dict[str, str],
+    corpus_path: str,
+    embedding_files: list[str] | None,
+    k: int,
+    batch_size: int,
+    encoded: dict[str, Any] | None = None,
+) -> Run:
+    """Dense top-k from embedding shard files, or (``embedding_files`` None) encoding the corpus here.
+
+    ``encoded`` caches the in-job embeddings of the last corpus, for datasets with several splits.
+    """
+    if embedding_files:
+        files, n_docs = shard_files(embedding_files)
+        shards: Any = iter_shard_files(files)
+    else:
+        if encoded is None or encoded.get("corpus") != corpus_path:
+            chunks = list(encode_chunks(model, (text for _, text in iter_corpus(corpus_path)), batch_size))
+            emb = np.concatenate(chunks) if chunks else np.zeros((0, 1), dtype=np.float32)
+            encoded = {} if encoded is None else encoded
+            encoded.update(corpus=corpus_path, emb=emb)
+        n_docs = encoded["emb"].shape[0]
+        shards = [(encoded["emb"], np.arange(n_docs, dtype=np.int64))]
+    qids = list(queries)
+    query_emb = encode_queries(model, queries, batch_size)
+    return search_corpus(searcher, query_emb, qids, corpus_path, shards, n_docs, k)
+
+
+def dense_retrieve_collections(
+    model_ref: str,
+    jobs: list[tuple[str, str, str, str, list[str]]],
+    k: int,
+    query_prefix: str,
+    passage_prefix: str,
+    max_length: int,
+    batch_size: int,
+    tag: str,
+) -> None:
+    """Dense retrieval for each (corpus, queries, qrels, output run, embedding shard files) with one
+    loaded model; a collection without shard files has its corpus encoded in this job."""
+    from synthrank.models import load_bi_encoder
+
+    model = load_bi_encoder(model_ref, max_length, query_prefix=query_prefix, passage_prefix=passage_prefix)
+    searcher = FlatSearcher()
+    log.info("faiss exact inner-product search on %s", "GPU" if searcher.use_gpu else "CPU")
+    encoded: dict[str, Any] = {}
+    for corpus, queries, qrels, out, embedding_files in jobs:
+        where = f"{len(embedding_files)} shards" if embedding_files else "encoded here"
+        log.info("dense retrieval over %s (%s)", corpus, where)
+        run = dense_retrieve_from(
+            model, searcher, judged_queries(queries, qrels), corpus, embedding_files, k, batch_size, encoded
+        )
+        write_run(out, run, tag)

@@ -2,7 +2,7 @@
 
 Each figure takes the scores of ``synthrank.report.collect_scores`` (one row per metric file:
 arch, corpus, seed, collection, domain, metric, score) and, where it needs them, the tests of
-``synthrank.significance`` or the costs of ``synthrank.cost``. A figure whose category the grid
+``synthrank.significance`` or the costs of ``synthrank.cost_measured``. A figure whose category the grid
 lacks (no out-of-domain collection, no generated corpus...) is drawn as a panel that says so.
 """
 

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthrank.errors import SynthrankError
+from synthrank.paradigms import HUMAN, MIXTURE, NAMES
 
-HUMAN = "human"
-MIXTURE = "mixture"
-PARADIGM_ORDER = ("human", "zero-shot", "few-shot-unsupervised", "few-shot-supervised", "mixture")
+#: the order tables and figures show paradigms in (that of :mod:`synthrank.paradigms`)
+PARADIGM_ORDER = NAMES
 
 
 @dataclass(frozen=True)

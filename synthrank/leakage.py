@@ -20,10 +20,9 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from synthrank.collection import normalise_text, passage_text
 from synthrank.errors import SynthrankError
-from synthrank.generate import normalise_text
 from synthrank.io import iter_jsonl, read_qrels, read_texts, write_json
-from synthrank.retrieve import passage_text
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from synthrank.errors import SynthrankError
+from synthrank.paradigms import PARADIGMS
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class PromptTemplate:
             )
         if "query" not in fields:
             raise SynthrankError(f"{path}: the template never uses {{query}}")
-        few_shot = paradigm.startswith("few-shot")
+        known = PARADIGMS.get(paradigm)
+        few_shot = known is not None and known.exemplars is not None
         if few_shot and "examples" not in fields:
             raise SynthrankError(f"{path}: a {paradigm} template needs {{examples}}")
         if not few_shot and "examples" in fields:

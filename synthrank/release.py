@@ -37,6 +37,7 @@ import yaml
 
 from synthrank.errors import SynthrankError
 from synthrank.io import atomic_write, iter_jsonl, read_json, read_texts
+from synthrank.paradigms import GENERATED, HUMAN, PARADIGMS
 
 DATA_FILE = "data/train-00000-of-00001.parquet"
 METADATA = "metadata.json"
@@ -46,23 +47,15 @@ RELEASE_FILES = (DATA_FILE, METADATA, CARD, CHECKSUMS)
 TOKEN_ENV = "HF_TOKEN"
 THESIS = "Fine Tuning Dense Rankers Using Synthetic Data"
 
-#: every corpus record starts with these fields (synthrank.generate); the rest is ``provenance``
+#: every corpus record starts with these fields (synthrank.corpora); the rest is ``provenance``
 HEAD = ("query_id", "passage_id", "text", "paradigm")
 #: stats that describe this machine's cache and provider account, not the corpus
 PRIVATE_STATS = ("api_calls", "cache_hits", "batch_jobs")
 #: generator settings a reader needs; never base_url (a private server), api_key_env, gguf
 PUBLIC_GENERATOR = ("name", "backend", "model", "sampling", "samples_per_query", "price")
 
-PARADIGM_TEXT = {
-    "human": "the judged-relevant passages of the training queries, as the source collection has them",
-    "zero-shot": "an LLM wrote one passage per query from a prompt that holds the query only",
-    "few-shot-unsupervised": "an LLM wrote one passage per query from a prompt that holds the query and "
-    "k raw passages sampled from the training collection (no queries) as style exemplars",
-    "few-shot-supervised": "an LLM wrote one passage per query from a prompt that holds the query and "
-    "k human (query, passage) pairs from a labelled exemplar pool disjoint from the training and "
-    "evaluation queries",
-    "mixture": "the concatenation of other corpora, each cut to a slice of the training-query order",
-}
+#: one line per paradigm for dataset cards (from :mod:`synthrank.paradigms`, the one list of them)
+PARADIGM_TEXT = {name: p.description for name, p in PARADIGMS.items()}
 
 
 def _schema() -> Any:
@@ -247,7 +240,7 @@ def dataset_card(meta: Mapping[str, Any], rows: int, data_sha256: str, metadata_
         "|---|---|",
         "| query_id, query | the training query (id and text in the source collection) |",
         "| passage_id, text | the passage (a source-collection id for human passages) |",
-        "| paradigm | human, zero-shot, few-shot-unsupervised or few-shot-supervised |",
+        f"| paradigm | {', '.join((HUMAN, *GENERATED[:-1]))} or {GENERATED[-1]} |",
         "| generator, model_version | the configured generator and the model version its API reported |",
         "| exemplar_ids | the query (supervised) or passage (unsupervised) ids shown in the prompt |",
         "| flags | quality flags of the kept passage (e.g. truncated) |",

@@ -1,16 +1,17 @@
-"""Thesis tables: CSV, Markdown, LaTeX (booktabs) and HTML; the figures are in synthrank.figures."""
+"""Thesis tables: their numbers and display strings, written by :mod:`synthrank.tables`; the
+figures are in synthrank.figures."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from synthrank import tables
 from synthrank.errors import SynthrankError
-from synthrank.io import atomic_write, read_json
+from synthrank.io import read_json
 
 log = logging.getLogger(__name__)
 
@@ -73,32 +74,17 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_table(
-    means: pd.DataFrame,
-    stds: pd.DataFrame,
-    csv: str,
-    markdown: str,
-    latex: str,
-    caption: str,
-    seeds: int,
-    html: str | None = None,
+def write_overview_table(
+    means: pd.DataFrame, stds: pd.DataFrame, out: Mapping[str, str], caption: str, seeds: int
 ) -> None:
-    """The same table three ways; Markdown and LaTeX show mean ± std for systems with several seeds."""
-    with atomic_write(csv) as handle:
-        _labelled(means).round(4).to_csv(handle)
+    """The overview table (:func:`results_table`) in every format of ``out`` (see
+    :func:`synthrank.tables.write_table`): the CSV has the means; the other formats show
+    mean ± std for systems with several seeds."""
+    numbers = _labelled(means).round(4)
     shown = _labelled(means).map(lambda v: f"{v:.3f}")
     if seeds > 1:
         shown = shown + _labelled(stds).map(lambda v: "" if pd.isna(v) else f" ± {v:.3f}")
-    with atomic_write(markdown) as handle:
-        handle.write(f"{caption}\n\n{shown.to_markdown(disable_numparse=True)}\n")
-    latex_body = shown.to_latex(
-        caption=caption, label=f"tab:{Path(latex).stem}", column_format="l" + "r" * len(shown.columns)
-    )
-    with atomic_write(latex) as handle:
-        handle.write(latex_body.replace("±", r"$\pm$"))
-    if html:
-        with atomic_write(html) as handle:
-            handle.write(html_page(shown, caption))
+    tables.write_table(numbers, shown, out, caption)
 
 
 # ---------------------------------------------------------------- effectiveness tables
@@ -190,17 +176,14 @@ def _labels(index: pd.Index) -> list[str]:
     return [system_label(a, c) for a, c in index]
 
 
-def _cells(table: Mapping[str, pd.DataFrame], seeds: int, latex: bool) -> pd.DataFrame:
+def _cells(table: Mapping[str, pd.DataFrame], seeds: int) -> pd.DataFrame:
+    """Display strings ``mean ± std ↑``; the LaTeX writes the mark as a superscript."""
     means, stds, marks = table["means"], table["stds"], table["marks"]
-    pm = r" $\pm$ " if latex else " ± "
     shown = means.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
     if seeds > 1:
-        shown = shown + stds.map(lambda v: "" if pd.isna(v) else f"{pm}{v:.3f}")
+        shown = shown + stds.map(lambda v: "" if pd.isna(v) else f" ± {v:.3f}")
     for col in marks.columns:
-        if latex:
-            shown[col] = shown[col] + marks[col].map({UP: r"$^{\uparrow}$", DOWN: r"$^{\downarrow}$", "": ""})
-        else:
-            shown[col] = shown[col] + marks[col].map({UP: f" {UP}", DOWN: f" {DOWN}", "": ""})
+        shown[col] = shown[col] + marks[col].map({UP: f" {UP}", DOWN: f" {DOWN}", "": ""})
     return shown
 
 
@@ -212,14 +195,15 @@ def write_effectiveness_table(
     seeds: int,
     empty: str = "",
 ) -> None:
-    """One table as CSV (numbers: mean, std, adjusted p, mark), Markdown, LaTeX (booktabs) and HTML.
+    """One table as CSV (numbers: mean, std, adjusted p, mark), Markdown, LaTeX (booktabs) and HTML
+    (see :func:`synthrank.tables.write_table`).
 
     ``facets`` maps a row label to its facet columns (e.g. generator, queries). ``table`` None:
     the grid has nothing of this table's category; each format gets one row saying ``empty``.
     """
     if table is None:
         numbers = pd.DataFrame({"note": [empty]}, index=pd.Index(["(none)"], name="system"))
-        shown, shown_tex, n_facets = numbers, numbers.map(latex_escape), 1
+        shown, n_facets = numbers, 1
     else:
         labels = _labels(table["means"].index)
         facet_frame = pd.DataFrame([facets.get(label, {}) for label in labels], index=labels).fillna("")
@@ -230,49 +214,8 @@ def write_effectiveness_table(
             if col in table["marks"].columns:
                 numbers[f"{col} p_adj"] = table["p"][col].to_numpy()
                 numbers[f"{col} sig"] = table["marks"][col].map({UP: "+", DOWN: "-", "": ""}).to_numpy()
-        shown = pd.concat([facet_frame, _cells(table, seeds, latex=False).set_axis(labels)], axis=1)
-        shown_tex = pd.concat(
-            [facet_frame.map(latex_escape), _cells(table, seeds, latex=True).set_axis(labels)], axis=1
-        )
+        shown = pd.concat([facet_frame, _cells(table, seeds).set_axis(labels)], axis=1)
         n_facets = len(facet_frame.columns)
-    for frame in (numbers, shown, shown_tex):
+    for frame in (numbers, shown):
         frame.index.name = "system"
-    shown_tex = shown_tex.rename(index=latex_escape, columns=latex_escape)
-    with atomic_write(out["csv"]) as handle:
-        numbers.to_csv(handle, float_format="%.4g")
-    with atomic_write(out["markdown"]) as handle:
-        handle.write(f"{caption}\n\n{shown.to_markdown(disable_numparse=True)}\n")
-    column_format = "l" * (1 + n_facets) + "r" * (len(shown_tex.columns) - n_facets)
-    with atomic_write(out["latex"]) as handle:
-        handle.write(
-            shown_tex.to_latex(
-                caption=latex_escape(caption),
-                label=f"tab:{Path(out['latex']).stem}",
-                column_format=column_format,
-                escape=False,
-            )
-        )
-    if "html" in out:
-        with atomic_write(out["html"]) as handle:
-            handle.write(html_page(shown, caption))
-
-
-def latex_escape(text: str) -> str:
-    for char, repl in (("_", r"\_"), ("%", r"\%"), ("&", r"\&"), ("#", r"\#")):
-        text = text.replace(char, repl)
-    return text.replace(UP, r"$\uparrow$").replace(DOWN, r"$\downarrow$").replace("±", r"$\pm$")
-
-
-def html_page(shown: pd.DataFrame, caption: str) -> str:
-    """A small self-contained HTML page for the Snakemake report (which shows HTML, not CSV)."""
-    import html
-
-    body = shown.to_html(border=0, classes="table", na_rep="")
-    style = (
-        "body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse}"
-        " th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right} th:first-child{text-align:left}"
-    )
-    return (
-        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><style>{style}</style></head>'
-        f"<body><p>{html.escape(caption)}</p>\n{body}\n</body></html>\n"
-    )
+    tables.write_table(numbers, shown, out, caption, left_aligned=n_facets, float_format="%.4g")

@@ -1,46 +1,23 @@
-"""First stage (BM25 via pyserini), cross-encoder reranking, and dense retrieval."""
+"""First stage (BM25 via pyserini) and cross-encoder reranking; dense retrieval is :mod:`synthrank.dense`."""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import os
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
+from synthrank.collection import iter_corpus, judged_queries, load_passages
 from synthrank.errors import SynthrankError
-from synthrank.io import Run, atomic_dir, iter_jsonl, read_qrels, read_run, read_texts, write_run
-from synthrank.models import load_bi_encoder, load_cross_encoder
+from synthrank.io import Run, atomic_dir, read_run, write_run
+from synthrank.models import load_cross_encoder
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
     from sentence_transformers.cross_encoder import CrossEncoder
 
-    from synthrank.dense import FlatSearcher
-
 log = logging.getLogger(__name__)
-
-
-def passage_text(doc: dict[str, Any]) -> str:
-    """The text of a corpus document as every model and index sees it: title + " " + text."""
-    return f"{doc.get('title') or ''} {doc['text']}".strip()
-
-
-def iter_corpus(path: str | os.PathLike[str]) -> Iterator[tuple[str, str]]:
-    for doc in iter_jsonl(path, required=("_id", "text")):
-        yield str(doc["_id"]), passage_text(doc)
-
-
-def judged_queries(queries_path: str | os.PathLike[str], qrels_path: str | os.PathLike[str]) -> dict[str, str]:
-    """The queries of a split that have at least one relevance judgment, in qrels order."""
-    queries = read_texts(queries_path)
-    qrels = read_qrels(qrels_path)
-    missing = [qid for qid in qrels if qid not in queries]
-    if missing:
-        raise SynthrankError(f"{qrels_path}: query id {missing[0]!r} is not in {queries_path}")
-    return {qid: queries[qid] for qid in qrels}
 
 
 def _pyserini(module: str) -> Any:
@@ -128,15 +105,6 @@ def bm25_search(
     return run
 
 
-def load_passages(corpus_path: str, wanted: set[str]) -> dict[str, str]:
-    """Stream the corpus and keep only the texts of ``wanted`` documents."""
-    texts = {docid: text for docid, text in iter_corpus(corpus_path) if docid in wanted}
-    missing = wanted - texts.keys()
-    if missing:
-        raise SynthrankError(f"{corpus_path}: document {sorted(missing)[0]!r} named by the run is not in the corpus")
-    return texts
-
-
 def rerank(
     model: CrossEncoder, first_stage: str, queries: dict[str, str], corpus_path: str, depth: int, batch_size: int = 64
 ) -> Run:
@@ -167,78 +135,3 @@ def rerank_collections(
     for first_stage, corpus, queries, qrels, out in jobs:
         log.info("rerank %s", first_stage)
         write_run(out, rerank(model, first_stage, judged_queries(queries, qrels), corpus, depth, batch_size), tag)
-
-
-def dense_retrieve(
-    model: SentenceTransformer, queries: dict[str, str], corpus_path: str, k: int, batch_size: int = 64
-) -> Run:
-    """Exact cosine top-k over the whole corpus with a bi-encoder (its prompts as prefixes).
-
-    The corpus is encoded here, in memory (one shard); see :mod:`synthrank.dense` for
-    corpora encoded in shards by separate jobs.
-    """
-    from synthrank import dense
-
-    return dense_retrieve_from(model, dense.FlatSearcher(), queries, corpus_path, None, k, batch_size)
-
-
-def dense_retrieve_from(
-    model: SentenceTransformer,
-    searcher: FlatSearcher,
-    queries: dict[str, str],
-    corpus_path: str,
-    shard_files: list[str] | None,
-    k: int,
-    batch_size: int,
-    encoded: dict[str, Any] | None = None,
-) -> Run:
-    """Dense top-k from embedding shard files, or (``shard_files`` None) encoding the corpus here.
-
-    ``encoded`` caches the in-job embeddings of the last corpus, for datasets with several splits.
-    """
-    import numpy as np
-
-    from synthrank import dense
-
-    if shard_files:
-        files, n_docs = dense.shard_files(shard_files)
-        shards: Any = dense.iter_shard_files(files)
-    else:
-        if encoded is None or encoded.get("corpus") != corpus_path:
-            chunks = list(dense.encode_chunks(model, (text for _, text in iter_corpus(corpus_path)), batch_size))
-            emb = np.concatenate(chunks) if chunks else np.zeros((0, 1), dtype=np.float32)
-            encoded = {} if encoded is None else encoded
-            encoded.update(corpus=corpus_path, emb=emb)
-        n_docs = encoded["emb"].shape[0]
-        shards = [(encoded["emb"], np.arange(n_docs, dtype=np.int64))]
-    qids = list(queries)
-    query_emb = dense.encode_queries(model, queries, batch_size)
-    return dense.search_corpus(searcher, query_emb, qids, corpus_path, shards, n_docs, k)
-
-
-def dense_retrieve_collections(
-    model_ref: str,
-    jobs: list[tuple[str, str, str, str, list[str]]],
-    k: int,
-    query_prefix: str,
-    passage_prefix: str,
-    max_length: int,
-    batch_size: int,
-    tag: str,
-) -> None:
-    """Dense retrieval for each (corpus, queries, qrels, output run, embedding shard files) with one
-    loaded model; a collection without shard files has its corpus encoded in this job."""
-    from synthrank import dense
-
-    model = load_bi_encoder(model_ref, max_length, query_prefix=query_prefix, passage_prefix=passage_prefix)
-    searcher = dense.FlatSearcher()
-    log.info("faiss exact inner-product search on %s", "GPU" if searcher.use_gpu else "CPU")
-    encoded: dict[str, Any] = {}
-    for corpus, queries, qrels, out, shard_files in jobs:
-        log.info(
-            "dense retrieval over %s (%s)", corpus, f"{len(shard_files)} shards" if shard_files else "encoded here"
-        )
-        run = dense_retrieve_from(
-            model, searcher, judged_queries(queries, qrels), corpus, shard_files, k, batch_size, encoded
-        )
-        write_run(out, run, tag)

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from synthrank.collection import iter_corpus, judged_queries
 from synthrank.errors import SynthrankError
 from synthrank.io import atomic_dir, iter_jsonl, read_qrels, read_run, write_jsonl
 from synthrank.models import load_bi_encoder, load_cross_encoder, seed_everything
-from synthrank.retrieve import iter_corpus, judged_queries
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from synthrank.generator import Generator
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -66,7 +72,7 @@ def gguf(tmp_path_factory: pytest.TempPathFactory, demo_config: dict) -> Path:
 @pytest.fixture(scope="session")
 def llm_server(gguf: Path) -> Iterator[str]:
     """A real llama.cpp server (xllamacpp) on loopback, serving SmolLM2-135M-Instruct."""
-    from synthrank.llm import local_server
+    from synthrank.llm.llamacpp import local_server
 
     with local_server(str(gguf), alias="SmolLM2-135M-Instruct", parallel=2, threads=2) as url:
         yield url
@@ -107,3 +113,103 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory, gguf: Path) -> Path:
     done = snakemake(workdir, "--workflow-profile", "profiles/demo")
     assert done.returncode == 0, done.stderr[-4000:]
     return workdir
+
+
+# ---------------------------------------------------------------- generation tests (tests/test_generate.py, test_llm_*.py, test_corpora.py, ...)
+
+PROMPTS = REPO / "config" / "prompts"
+TEMPLATE = PROMPTS / "zero-shot.txt"
+QUERIES = {"q1": "why does bread dough need to rest", "q2": "how do you keep guacamole from turning brown"}
+
+
+def openai_generator(base_url: str, **kw: object) -> Generator:
+    from synthrank.generator import Generator
+
+    spec = {"backend": "openai", "model": "SmolLM2-135M-Instruct", "base_url": base_url, **kw}
+    spec.setdefault("sampling", {"temperature": 0.7, "top_p": 0.9, "max_tokens": 48, "seed": 3})
+    return Generator.from_config("smol", spec)
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exponential backoff as configured, but in milliseconds: the fault tests stay fast."""
+    import synthrank.llm.base as base
+
+    real = base.wait_exponential_jitter
+    monkeypatch.setattr(base, "wait_exponential_jitter", lambda **kw: real(initial=0.01, max=0.05))
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The demo's cooking (train, test) and astronomy (test) collections, ingested."""
+    from synthrank.data import ingest_collection, ingest_qrels
+
+    out = tmp_path_factory.mktemp("demo")
+    files = {}
+    for name in ("cooking", "astronomy"):
+        src = str(DEMO / name)
+        corpus, queries = out / f"{name}-corpus.jsonl", out / f"{name}-queries.jsonl"
+        ingest_collection(src, corpus, queries)
+        files[f"{name}-corpus"], files[f"{name}-queries"] = str(corpus), str(queries)
+        for split in ("train", "test") if name == "cooking" else ("test",):
+            ingest_qrels(src, split, corpus, queries, out / f"{name}-{split}.tsv")
+            files[f"{name}-{split}"] = str(out / f"{name}-{split}.tsv")
+    return files
+
+
+# ---------------------------------------------------------------- table and figure tests
+
+SCORES = {  # (arch, corpus, seed, collection) -> ndcg@10
+    ("bm25", "BM25", 0, "cook/test"): 0.5,
+    ("bm25", "BM25", 0, "astro/test"): 0.4,
+    ("ce", "human", 1, "cook/test"): 0.7,
+    ("ce", "human", 2, "cook/test"): 0.8,
+    ("ce", "human", 1, "astro/test"): 0.5,
+    ("ce", "human", 2, "astro/test"): 0.6,
+    ("ce", "zero-shot", 1, "cook/test"): 0.6,
+    ("ce", "zero-shot", 2, "cook/test"): 0.6,
+    ("ce", "zero-shot", 1, "astro/test"): 0.55,
+    ("ce", "zero-shot", 2, "astro/test"): 0.45,
+}
+
+
+@pytest.fixture
+def scores(tmp_path: Path) -> pd.DataFrame:
+    """Metric files of BM25 and two cross-encoders (two seeds) on two collections, collected."""
+    from synthrank.io import write_json
+    from synthrank.report import collect_scores
+
+    entries = []
+    for i, ((arch, corpus, seed, coll), value) in enumerate(SCORES.items()):
+        path = tmp_path / f"m{i}.json"
+        write_json(path, {"metrics": {"ndcg@10": value}})
+        domain = "in_domain" if coll.startswith("cook") else "out_of_domain"
+        entries.append(
+            {
+                "path": str(path),
+                "arch": arch,
+                "corpus": corpus,
+                "seed": seed,
+                "collection": coll,
+                "domain": domain,
+                "metric": "ndcg@10",
+            }
+        )
+    return collect_scores(entries)
+
+
+@pytest.fixture
+def significance_frame() -> pd.DataFrame:
+    """Significance-test rows as synthrank.significance writes them: zero-shot vs human."""
+    import pandas as pd
+
+    from synthrank.significance import COLUMNS
+
+    return pd.DataFrame(
+        [
+            # zero-shot is significantly worse on cook, not significantly different on astro
+            ("ce", "zero-shot", "human", "cook/test", "ndcg@10", 30, 2, 0.6, 0.75, -0.15, 0.01, 0.02, True),
+            ("ce", "zero-shot", "human", "astro/test", "ndcg@10", 30, 2, 0.5, 0.55, -0.05, 0.3, 0.3, False),
+        ],
+        columns=COLUMNS,
+    )

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from synthrank import dense
+from synthrank.collection import iter_corpus, judged_queries
 from synthrank.data import ingest_collection, ingest_qrels
+from synthrank.dense import dense_retrieve, dense_retrieve_from
 from synthrank.errors import SynthrankError
 from synthrank.models import load_bi_encoder
-from synthrank.retrieve import dense_retrieve, dense_retrieve_from, iter_corpus, judged_queries
 
 from .conftest import DEMO
 

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from synthrank.errors import SynthrankError
-from synthrank.generate import Generator, Quality, generate_corpus
+from synthrank.generate import generate_corpus
+from synthrank.generator import Generator
 from synthrank.io import write_jsonl
 from synthrank.prompts import PromptTemplate
+from synthrank.quality import Quality
 
 from .conftest import REPO
 from .fake_openai import FakeOpenAI

@@ -16,8 +16,8 @@ import yaml
 
 from synthrank import config as config_schema
 from synthrank import release
+from synthrank.corpora import CorpusSpec, build_corpus
 from synthrank.errors import SynthrankError
-from synthrank.generate import CorpusSpec, build_corpus
 from synthrank.io import write_jsonl
 
 SECRET = "sk-test-0123456789abcdef"

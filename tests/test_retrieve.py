@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from synthrank.collection import judged_queries
 from synthrank.data import ingest_collection, ingest_qrels
+from synthrank.dense import dense_retrieve
 from synthrank.evaluate import evaluate_run
 from synthrank.io import read_run, write_run
 from synthrank.models import load_bi_encoder, load_cross_encoder
-from synthrank.retrieve import bm25_search, build_bm25_index, dense_retrieve, judged_queries, rerank
+from synthrank.retrieve import bm25_search, build_bm25_index, rerank
 
 from .conftest import DEMO, SHARED_DATA
 

@@ -1,6 +1,6 @@
 """Gemini (the Gemini Developer API) through ``google-genai``: online calls and Batch mode.
 
-Requests arrive in the one request format of :mod:`synthrank.llm` (OpenAI-style messages) and
+Requests arrive in the one request format of :mod:`synthrank.llm.base` (OpenAI-style messages) and
 answers leave normalised to the OpenAI chat-completion shape:
 
 - messages: ``system`` -> ``system_instruction``, ``user``/``assistant`` -> contents with the
@@ -25,8 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from synthrank.errors import SynthrankError
-from synthrank.llm import RESERVED, TransientError, retry_after_seconds
-from synthrank.llm_batch import RECENT_JOBS, Collected, JobStatus, RemoteBatch, batch_settings
+from synthrank.llm.base import RESERVED, TransientError, retry_after_seconds
+from synthrank.llm.remote_batch import RECENT_JOBS, Collected, JobStatus, RemoteBatch, batch_settings
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,13 @@ import types
 import pytest
 import tenacity
 
-from synthrank import llm, llm_batch
 from synthrank.errors import SynthrankError
-from synthrank.llm import Fetcher, RequestCache, TransientError, make_transport, request_key
-from synthrank.llm_gemini import GeminiBatch, GeminiChat
+from synthrank.llm import base, remote_batch
+from synthrank.llm.base import TransientError, request_key
+from synthrank.llm.cache import RequestCache
+from synthrank.llm.fetch import Fetcher
+from synthrank.llm.gemini_api import GeminiBatch, GeminiChat
+from synthrank.llm.registry import make_transport
 from tests.fake_apis import GeminiAPI, Killed, Reply, error, gemini_answer, killed_on_first_poll, serve
 
 MODEL = "gemini-test"
@@ -37,8 +40,8 @@ def api():
 @pytest.fixture
 def no_wait(monkeypatch):
     """tenacity's backoff (the Fetcher's and the batch submitter's) without the waiting."""
-    # the batch submitter's backoff is synthrank.llm.wait_for_retry's too
-    monkeypatch.setattr(llm, "wait_exponential_jitter", lambda **_: tenacity.wait_none())
+    # the batch submitter's backoff is synthrank.llm.base.wait_for_retry's too
+    monkeypatch.setattr(base, "wait_exponential_jitter", lambda **_: tenacity.wait_none())
 
 
 def test_online_call_protocol_and_normalised_answer(api):
@@ -65,7 +68,7 @@ def test_online_call_protocol_and_normalised_answer(api):
     assert answer["usage"]["completion_tokens_details"] == {"reasoning_tokens": 5}
     assert answer["usage"]["usage_metadata"]["thoughts_token_count"] == 5
     assert answer["model_version"] == "gemini-test-002"
-    assert llm.normalised(answer, "test") == answer
+    assert base.normalised(answer, "test") == answer
 
 
 @pytest.mark.parametrize(
@@ -176,7 +179,7 @@ def test_batch_resumes_after_a_crash_without_paying_twice(api, tmp_path, monkeyp
     settings = {"poll_seconds": 0.01, "max_requests": 10}
     api.hold = True
     with serve(api) as url:
-        monkeypatch.setattr(llm_batch, "time", types.SimpleNamespace(sleep=killed_on_first_poll))
+        monkeypatch.setattr(remote_batch, "time", types.SimpleNamespace(sleep=killed_on_first_poll))
         with pytest.raises(Killed):
             Fetcher(GeminiBatch(MODEL, url, "k", 10, **settings), cache).fetch(requests)
         ((job, keys),) = cache.open_batches("gemini", MODEL)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from synthrank import tables
 from synthrank.errors import SynthrankError
-from synthrank.io import atomic_write, read_json
+from synthrank.io import read_json
+from synthrank.pricing import usd
 
 FREE_BACKENDS = ("local", "vllm")  # self-hosted: no API bill (the GPU time is in the hours)
 
@@ -46,10 +47,8 @@ def api_dollars(stats: Mapping[str, Any], generator: Mapping[str, Any] | None) -
     price = generator.get("price")
     if not price:
         return math.nan
-    return (
-        stats.get("prompt_tokens", 0) * price["input_per_mtok"]
-        + stats.get("completion_tokens", 0) * price["output_per_mtok"]
-    ) / 1e6
+    # a batch generator's requests were answered by its Batch API: the discounted price
+    return usd(price, stats.get("prompt_tokens", 0), stats.get("completion_tokens", 0), bool(generator.get("batch")))
 
 
 def corpus_costs(corpora: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -152,6 +151,7 @@ def model_costs(table: pd.DataFrame, archs: Sequence[str], seeds: int) -> pd.Dat
 
 
 def _shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The cost table's display strings: counts with thousands separators, dollars, hours."""
     shown = table.copy().astype(object)
     for col in table.columns:
         values = table[col]
@@ -165,24 +165,6 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_cost_table(table: pd.DataFrame, out: Mapping[str, str], caption: str) -> None:
-    """CSV (numbers), Markdown, LaTeX (booktabs) and HTML, like the effectiveness tables."""
-    from synthrank.report import html_page, latex_escape
-
-    with atomic_write(out["csv"]) as handle:
-        table.to_csv(handle, float_format="%.6g")
-    shown = _shown(table)
-    with atomic_write(out["markdown"]) as handle:
-        handle.write(f"{caption}\n\n{shown.to_markdown(disable_numparse=True)}\n")
-    tex = shown.map(latex_escape).rename(index=latex_escape, columns=latex_escape)
-    with atomic_write(out["latex"]) as handle:
-        handle.write(
-            tex.to_latex(
-                caption=latex_escape(caption),
-                label=f"tab:{Path(out['latex']).stem}",
-                column_format="lll" + "r" * (len(tex.columns) - 2),
-                escape=False,
-            )
-        )
-    if "html" in out:
-        with atomic_write(out["html"]) as handle:
-            handle.write(html_page(shown, caption))
+    """The cost table (:func:`cost_table`) in every format of ``out``, like the effectiveness
+    tables (see :func:`synthrank.tables.write_table`); paradigm and generator are label columns."""
+    tables.write_table(table, _shown(table), out, caption, left_aligned=2, float_format="%.6g")

@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from synthrank.generate import CorpusSpec, generation_inputs, training_order
+from synthrank.corpora import CorpusSpec, generation_inputs
 from synthrank.io import atomic_write, write_json
+from synthrank.queries import training_order
 
 
 def observed_completion_tokens(cache_path: str | None, model: str) -> float | None:

@@ -1,6 +1,6 @@
 """The ``vllm`` backend: offline generation with vLLM in the job's own process.
 
-:class:`VllmOffline` is a :class:`~synthrank.llm.BatchTransport`: it loads the model once per job
+:class:`VllmOffline` is a :class:`~synthrank.llm.base.BatchTransport`: it loads the model once per job
 (``vllm.LLM``), answers the pending requests in chunks with ``LLM.chat`` (one ``SamplingParams``
 per request, carrying the request's own seed, so an answer does not depend on which other
 requests share its batch), and writes each chunk's answers to the cache as soon as the chunk is
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from synthrank.errors import SynthrankError
-from synthrank.llm import RESERVED, RequestCache
+from synthrank.llm.base import RESERVED
+from synthrank.llm.cache import RequestCache
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,14 @@ import types
 import pytest
 import tenacity
 
-from synthrank import llm_batch
 from synthrank.errors import SynthrankError
-from synthrank.llm import Fetcher, RequestCache, api_body, make_transport, request_key
-from synthrank.llm_batch import OpenAIBatch, batch_settings, chunks
+from synthrank.llm import remote_batch
+from synthrank.llm.base import api_body, request_key
+from synthrank.llm.cache import RequestCache
+from synthrank.llm.fetch import Fetcher
+from synthrank.llm.openai_api import OpenAIBatch
+from synthrank.llm.registry import make_transport
+from synthrank.llm.remote_batch import batch_settings, chunks
 from tests.fake_apis import Killed, OpenAIAPI, error, killed_on_first_poll, serve
 
 MODEL = "gpt-test"
@@ -88,7 +92,7 @@ def test_batch_resumes_after_a_crash_without_paying_twice(api, tmp_path, monkeyp
     requests = [request(f"query {i}") for i in range(4)]
     api.hold = True
     with serve(api) as url:
-        monkeypatch.setattr(llm_batch, "time", types.SimpleNamespace(sleep=killed_on_first_poll))
+        monkeypatch.setattr(remote_batch, "time", types.SimpleNamespace(sleep=killed_on_first_poll))
         with pytest.raises(Killed):
             Fetcher(transport(url), cache).fetch(requests)
         ((batch_id, keys),) = cache.open_batches("openai", MODEL)
@@ -108,7 +112,7 @@ def test_batch_resumes_after_a_crash_without_paying_twice(api, tmp_path, monkeyp
 
 def test_chunks_and_retried_create(api, tmp_path, monkeypatch):
     """Protocol test: five requests with max_requests=2 make three batches; a 429 on the first upload is retried."""
-    monkeypatch.setattr("synthrank.llm.wait_exponential_jitter", lambda **_: tenacity.wait_none())
+    monkeypatch.setattr("synthrank.llm.base.wait_exponential_jitter", lambda **_: tenacity.wait_none())
     cache = RequestCache(tmp_path / "cache.sqlite")
     requests = [request(f"query {i}") for i in range(5)]
     api.script.append(error(429, "Rate limit reached for batch creation"))
@@ -175,7 +179,7 @@ def test_vanished_batch_does_not_block_later_runs(api, tmp_path, caplog):
 
 def test_lost_create_answer_adopts_the_job(api, tmp_path, monkeypatch):
     """Protocol test: the batch is created but the answer is lost (503); the retry finds it by its tag, no second batch."""
-    monkeypatch.setattr("synthrank.llm.wait_exponential_jitter", lambda **_: tenacity.wait_none())
+    monkeypatch.setattr("synthrank.llm.base.wait_exponential_jitter", lambda **_: tenacity.wait_none())
     api.lose_next_create = True
     cache = RequestCache(tmp_path / "cache.sqlite")
     requests = [request("query 0"), request("query 1")]

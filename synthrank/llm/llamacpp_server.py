@@ -1,7 +1,7 @@
 """Serve a GGUF model over an OpenAI-compatible HTTP API with llama.cpp (``xllamacpp``).
 
-Run as ``python -m synthrank.llm_server --model M.gguf --alias NAME --port P``; it serves until
-terminated. :func:`synthrank.llm.local_server` starts and stops it around a generation job.
+Run as ``python -m synthrank.llm.llamacpp_server --model M.gguf --alias NAME --port P``; it serves until
+terminated. :func:`synthrank.llm.llamacpp.local_server` starts and stops it around a generation job.
 """
 
 from __future__ import annotations

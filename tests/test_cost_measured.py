@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from synthrank.cost import api_dollars, benchmark_seconds, cost_table, model_costs, write_cost_table
+from synthrank.cost_measured import api_dollars, benchmark_seconds, cost_table, model_costs, write_cost_table
 from synthrank.errors import SynthrankError
 from synthrank.io import write_json
 

