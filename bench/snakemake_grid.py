@@ -16,6 +16,8 @@ In a fresh copy of the workflow (what a clone holds; nothing is computed):
 4. One generator's sampling temperature changed (a config copy): ``snakemake -n`` lists the jobs
    the params trigger reruns; the script checks that they are exactly that generator's corpora
    and their descendants (by path) and prints the counts per rule.
+5. One BEIR dataset added out of domain (``beir-scidocs``): the jobs ``snakemake -n`` plans, per
+   rule (README, "Growing the grid"); and a generator's concurrency raised: nothing to do.
 
 Dummy API keys are set for the copy (the ``onstart`` check refuses a real run without them;
 no job that would use them runs). Prints Markdown.
@@ -161,6 +163,32 @@ def main() -> None:
     print("|---|---:|---:|")
     for rule, count in grid.most_common():
         print(f"| {rule} | {reran.get(rule, 0)} | {count} |")
+
+    # growing the grid: one more BEIR dataset out of domain (README, "Growing the grid")
+    added = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    added["datasets"]["beir-scidocs"] = {"irds": {"test": "beir/scidocs/test"}, "splits": ["test"]}
+    added["evaluation"]["out_of_domain"].append({"dataset": "beir-scidocs", "split": "test"})
+    (work / "config" / "added.yaml").write_text(yaml.safe_dump(added, sort_keys=False))
+    added_wall, added_plan = snakemake(work, "-n", "--configfile", "config/added.yaml")
+    grown = job_counts(added_plan)
+    print(
+        f"\n### One BEIR dataset added (beir-scidocs, out of domain)\n\n"
+        f"`snakemake -n --configfile config/added.yaml` ({added_wall:.1f} s): **{sum(grown.values())} jobs**.\n"
+    )
+    print("| rule | jobs planned |")
+    print("|---|---:|")
+    for rule, count in grown.most_common():
+        print(f"| {rule} | {count} |")
+
+    # a setting that changes how answers are fetched, not which: nothing to do
+    fetch = yaml.safe_load((work / "config" / "config.yaml").read_text())
+    fetch["generators"][args.generator]["concurrency"] = fetch["generators"][args.generator].get("concurrency", 1) + 1
+    (work / "config" / "fetch.yaml").write_text(yaml.safe_dump(fetch, sort_keys=False))
+    _, fetch_plan = snakemake(work, "-n", "--configfile", "config/fetch.yaml")
+    verdict = f"{sum(job_counts(fetch_plan).values())} jobs"
+    if "Nothing to be done" in fetch_plan:
+        verdict = "Nothing to be done"
+    print(f"\n`{args.generator}` concurrency + 1: {verdict}.")
 
 
 if __name__ == "__main__":

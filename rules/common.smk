@@ -85,12 +85,10 @@ def embedding_shards(dataset, arch, model):
     ]
 
 
-def collection_embeddings(wildcards):
-    """Per test collection, its corpus's embedding shard files ([] = encoded in the job)."""
-    return [
-        embedding_shards(c["dataset"], wildcards.arch, wildcards.model)
-        for _, c in test_collections()
-    ]
+def dataset_embeddings(wildcards):
+    """The embedding shard files of the {dataset}'s corpus for the run's model ([] = encoded in
+    the search job)."""
+    return embedding_shards(wildcards.dataset, wildcards.arch, wildcards.model)
 
 
 # ---------------------------------------------------------------- rule inputs and params
@@ -126,10 +124,11 @@ def test_collections():
 COLLECTIONS = [f"{c['dataset']}/{c['split']}" for _, c in test_collections()]
 
 
-def evaluation_files(name):
-    """One file per test collection, in test_collections() order: "qrels", or the dataset's
-    "corpus" or "queries"."""
-    collections = [c for _, c in test_collections()]
+def evaluation_files(name, collections=None):
+    """One file per test collection (default every one, in test_collections() order): "qrels",
+    or the dataset's "corpus" or "queries"."""
+    if collections is None:
+        collections = [c for _, c in test_collections()]
     if name == "qrels":
         return [qrels_file(c["dataset"], c["split"]) for c in collections]
     return [dataset_file(c["dataset"], f"{name}.jsonl") for c in collections]
@@ -173,3 +172,9 @@ def metric_entries():
 
 def system_order():
     return list(dict.fromkeys((arch, corpus) for arch, corpus, _, _ in systems()))
+
+
+def held_out_files(name):
+    """evaluation_files of the collections held out of training data (training.held_out): the
+    only evaluation files a corpus job reads."""
+    return evaluation_files(name, grid.held_out_collections(config))

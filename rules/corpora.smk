@@ -24,8 +24,8 @@ rule fetch_llm_gguf:
 rule exemplar_pool:
     input:
         **TRAIN_FILES,
-        evaluation_queries=evaluation_files("queries"),
-        evaluation_qrels=evaluation_files("qrels"),
+        evaluation_queries=held_out_files("queries"),
+        evaluation_qrels=held_out_files("qrels"),
     output:
         POOL_FILE,
     log:
@@ -173,7 +173,7 @@ rule cost_estimate:
         unpack(pool_input),
         **TRAIN_FILES,
         templates=[CORPORA[name]["template"] for name in GENERATED_CORPORA],
-        evaluation_qrels=evaluation_files("qrels"),
+        evaluation_qrels=held_out_files("qrels"),
     output:
         json="results/costs/{train_dataset}/estimate.json",
         markdown="results/costs/{train_dataset}/estimate.md",
@@ -183,7 +183,7 @@ rule cost_estimate:
     conda:
         "../envs/generation.yaml"
     params:
-        specs=[corpus_spec_of(name) for name in GENERATED_CORPORA],
+        specs=[corpus_spec_of(name, fetch_settings=False) for name in GENERATED_CORPORA],
         cache=GENERATION["cache"],
         max_queries=TRAIN.get("max_queries"),
         sample_seed=TRAIN["sample_seed"],

@@ -3,6 +3,7 @@
 
 import os
 
+from synthrank.config import corpus_settings
 from synthrank.paradigms import GENERATED, HUMAN, MIXTURE, PARADIGMS, RELEASE
 
 CORPORA = config["corpora"]
@@ -41,7 +42,7 @@ def generated_inputs(wildcards):
     if (
         PARADIGMS[spec["paradigm"]].exemplars == "passages"
     ):  # never a passage judged for evaluation
-        inputs["evaluation_qrels"] = evaluation_files("qrels")
+        inputs["evaluation_qrels"] = held_out_files("qrels")
     return inputs
 
 
@@ -51,16 +52,22 @@ def corpus_from_release_inputs(wildcards):
     return release_files(CORPORA[wildcards.corpus]["path"])
 
 
-def corpus_spec_of(name):
-    """A corpus's config with its generator's resolved in (what build_corpus needs)."""
+def corpus_spec_of(name, fetch_settings=True):
+    """A corpus's config with its generator's resolved in (what build_corpus needs). Without
+    fetch_settings, the generator's settings that only change how answers are fetched
+    (synthrank.generator.FETCH_SETTINGS) are left out: the corpus jobs' params, so that changing
+    them reruns nothing (the job reads them from the config)."""
     spec = {"name": name, **CORPORA[name]}
     if "generator" in spec:
-        spec["generator"] = {"name": spec["generator"], **GENERATORS[spec["generator"]]}
+        settings = GENERATORS[spec["generator"]]
+        if not fetch_settings:
+            settings = corpus_settings(settings)
+        spec["generator"] = {"name": spec["generator"], **settings}
     return spec
 
 
 def corpus_spec(wildcards):
-    return corpus_spec_of(wildcards.corpus)
+    return corpus_spec_of(wildcards.corpus, fetch_settings=False)
 
 
 def mixture_components(wildcards):

@@ -1,18 +1,17 @@
-# One job scores one system on every test collection (ranx's numba start-up costs seconds
-# per process); each run still gets its own metrics file.
-rule evaluate_system:
+# One job per run file: a new collection or model adds its own metric files and nothing else.
+rule evaluate_run:
     input:
-        runs=expand("results/runs/{collection}/{{system}}.trec", collection=COLLECTIONS),
-        qrels=evaluation_files("qrels"),
+        run="results/runs/{dataset}/{split}/{system}.trec",
+        qrels="results/datasets/{dataset}/qrels/{split}.tsv",
     output:
-        expand("results/metrics/{collection}/{{system}}.json", collection=COLLECTIONS),
+        "results/metrics/{dataset}/{split}/{system}.json",
     log:
-        "logs/evaluate_system/{system}.log",
+        "logs/evaluate_run/{dataset}/{split}/{system}.log",
     benchmark:
-        "benchmarks/evaluate_system/{system}.tsv"
+        "benchmarks/evaluate_run/{dataset}/{split}/{system}.tsv"
     conda:
         "../envs/evaluation.yaml"
     params:
         metrics=config["evaluation"]["metrics"],
     script:
-        "../scripts/evaluate_system.py"
+        "../scripts/evaluate_run.py"

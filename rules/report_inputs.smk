@@ -141,7 +141,10 @@ def cost_inputs():
             "name": c,
             "paradigm": f.paradigm,
             "generator": (
-                {"name": f.generators[0], **GENERATORS[f.generators[0]]}
+                {
+                    "name": f.generators[0],
+                    **corpus_settings(GENERATORS[f.generators[0]]),
+                }
                 if f.generators and f.paradigm != grid.MIXTURE
                 else None
             ),
@@ -162,7 +165,9 @@ def cost_inputs():
             "corpus": corpus,
             "seed": seed,
             "train_benchmark": f"benchmarks/{train_rule(arch)}/{arch}/{t}/{corpus}/seed{seed}.tsv",
-            "inference_benchmark": f"benchmarks/{inference_rule(arch)}/{arch}/{t}/{corpus}/seed{seed}.tsv",
+            "inference_benchmarks": inference_benchmarks(
+                arch, f"{t}/{corpus}/seed{seed}"
+            ),
         }
         for arch in ARCHS
         for corpus in grid.arch_corpora(config, arch)
@@ -189,14 +194,33 @@ def train_rule(arch):
 
 
 def inference_rule(arch):
-    """The rule that runs a model of this architecture on the test collections."""
+    """The rule that runs a model of this architecture on a test collection."""
     return by_kind(arch, cross_encoder="rerank", bi_encoder="dense_retrieve")
+
+
+def inference_benchmarks(arch, model):
+    """The benchmark files of a model's runs, one per test collection, and of the embedding
+    shards its dense runs read (datasets with shards > 1)."""
+    runs = [
+        f"benchmarks/{inference_rule(arch)}/{c}/{arch}/{model}.tsv" for c in COLLECTIONS
+    ]
+    if ARCHS[arch]["kind"] != "bi-encoder":
+        return runs
+    datasets = dict.fromkeys(c["dataset"] for _, c in test_collections())
+    shards = [
+        path.replace("results/embeddings/", "benchmarks/encode_corpus_shard/")[
+            : -len(".npy")
+        ]
+        + ".tsv"
+        for dataset in datasets
+        for path in embedding_shards(dataset, arch, model)
+    ]
+    return runs + shards
 
 
 def cost_files():
     corpora, models = cost_inputs()
     keys = ("stats", "corpus_benchmark", "trainset_benchmark")
     files = [c[k] for c in corpora for k in keys if c[k]]
-    return files + [
-        m[k] for m in models for k in ("train_benchmark", "inference_benchmark")
-    ]
+    files += [m["train_benchmark"] for m in models]
+    return files + [path for m in models for path in m["inference_benchmarks"]]

@@ -39,25 +39,21 @@ rule bm25_search:
         "../scripts/bm25_search.py"
 
 
-# One job runs one model on every test collection: the model loads once (and a job's
-# start-up, mostly imports, is paid once); each run is still its own file.
+# One job per (test collection, model): a new collection, model or seed runs only its own jobs
+# (README, "Growing the grid").
 rule rerank:
     input:
         checkpoint=checkpoint_dir,
-        first_stage=expand(
-            "results/runs/{collection}/bm25.trec", collection=COLLECTIONS
-        ),
-        corpus=evaluation_files("corpus"),
-        queries=evaluation_files("queries"),
-        qrels=evaluation_files("qrels"),
+        first_stage="results/runs/{dataset}/{split}/bm25.trec",
+        corpus="results/datasets/{dataset}/corpus.jsonl",
+        queries="results/datasets/{dataset}/queries.jsonl",
+        qrels="results/datasets/{dataset}/qrels/{split}.tsv",
     output:
-        expand(
-            "results/runs/{collection}/{{arch}}/{{model}}.trec", collection=COLLECTIONS
-        ),
+        "results/runs/{dataset}/{split}/{arch}/{model}.trec",
     log:
-        "logs/rerank/{arch}/{model}.log",
+        "logs/rerank/{dataset}/{split}/{arch}/{model}.log",
     benchmark:
-        "benchmarks/rerank/{arch}/{model}.tsv"
+        "benchmarks/rerank/{dataset}/{split}/{arch}/{model}.tsv"
     wildcard_constraints:
         arch=alternatives(CROSS_ENCODERS),
     conda:
@@ -102,20 +98,16 @@ rule encode_corpus_shard:
 rule dense_retrieve:
     input:
         checkpoint=checkpoint_dir,
-        corpus=evaluation_files("corpus"),
-        queries=evaluation_files("queries"),
-        qrels=evaluation_files("qrels"),
-        embeddings=lambda wildcards: sorted(
-            {path for paths in collection_embeddings(wildcards) for path in paths}
-        ),
+        corpus="results/datasets/{dataset}/corpus.jsonl",
+        queries="results/datasets/{dataset}/queries.jsonl",
+        qrels="results/datasets/{dataset}/qrels/{split}.tsv",
+        embeddings=dataset_embeddings,
     output:
-        expand(
-            "results/runs/{collection}/{{arch}}/{{model}}.trec", collection=COLLECTIONS
-        ),
+        "results/runs/{dataset}/{split}/{arch}/{model}.trec",
     log:
-        "logs/dense_retrieve/{arch}/{model}.log",
+        "logs/dense_retrieve/{dataset}/{split}/{arch}/{model}.log",
     benchmark:
-        "benchmarks/dense_retrieve/{arch}/{model}.tsv"
+        "benchmarks/dense_retrieve/{dataset}/{split}/{arch}/{model}.tsv"
     wildcard_constraints:
         arch=alternatives(BI_ENCODERS),
     conda:
@@ -123,7 +115,6 @@ rule dense_retrieve:
     threads: 2
     params:
         model=model_ref,
-        embeddings=collection_embeddings,
         depth=arch_setting("depth"),
         query_prefix=arch_setting("query_prefix"),
         passage_prefix=arch_setting("passage_prefix"),

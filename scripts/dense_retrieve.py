@@ -1,4 +1,4 @@
-"""Dense retrieval of one bi-encoder over every test collection."""
+"""Dense retrieval of one bi-encoder over one test collection."""
 
 from synthrank.dense import dense_retrieve_collections
 from synthrank.step import run
@@ -8,7 +8,7 @@ def main() -> None:
     i, p = snakemake.input, snakemake.params
     dense_retrieve_collections(
         p.model,
-        list(zip(i.corpus, i.queries, i.qrels, snakemake.output, p.embeddings, strict=True)),
+        [(i.corpus, i.queries, i.qrels, snakemake.output[0], list(i.embeddings))],
         k=p.depth,
         query_prefix=p.query_prefix,
         passage_prefix=p.passage_prefix,

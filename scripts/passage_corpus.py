@@ -1,13 +1,13 @@
 """One passage corpus (human, generated, mixture or read from a release) and its stats."""
 
-from synthrank.corpora import CorpusSpec, build_corpus
+from synthrank.corpora import CorpusSpec, build_corpus, with_generator
 from synthrank.step import run
 
 
 def main() -> None:
     inputs, params = snakemake.input, snakemake.params
     spec = CorpusSpec.from_config(
-        params.spec,
+        with_generator(params.spec, snakemake.config["generators"]),
         gguf=inputs.get("gguf"),
         threads=snakemake.threads,
         component_paths=list(inputs.get("components", [])),

@@ -1,4 +1,4 @@
-"""Rerank BM25 candidates of every test collection with one cross-encoder."""
+"""Rerank the BM25 candidates of one test collection with one cross-encoder."""
 
 from synthrank.retrieve import rerank_collections
 from synthrank.step import run
@@ -8,7 +8,7 @@ def main() -> None:
     i, p = snakemake.input, snakemake.params
     rerank_collections(
         p.model,
-        list(zip(i.first_stage, i.corpus, i.queries, i.qrels, snakemake.output, strict=True)),
+        [(i.first_stage, i.corpus, i.queries, i.qrels, snakemake.output[0])],
         depth=p.depth,
         max_length=p.max_length,
         batch_size=p.batch_size,

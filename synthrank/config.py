@@ -6,7 +6,7 @@ Errors are one line naming the offending key, e.g.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,9 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
                 raise SynthrankError(f"{source}: datasets.{name}.irds: no ir_datasets id for split {missing[0]!r}")
     training = config["training"]
     check_collection("training", training["dataset"], training["split"])
+    for i, name in enumerate(training.get("held_out", [])):
+        if name not in datasets:
+            raise SynthrankError(f"{source}: training.held_out.{i}: {name!r} is not defined under datasets")
     for domain in ("in_domain", "out_of_domain"):
         for i, coll in enumerate(config["evaluation"][domain]):
             check_collection(f"evaluation.{domain}.{i}", coll["dataset"], coll["split"])
@@ -175,6 +178,22 @@ def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
                 raise SynthrankError(
                     f"{where}.exemplars: needs training.exemplar_pool.size >= {max(k, used)} (it is {pool_size})"
                 )
+
+
+#: generator settings that change how answers are fetched, never which answers a corpus holds
+#: (for ``batch``: its polling settings; whether the Batch API is used does change the ledger)
+FETCH_SETTINGS = ("concurrency", "timeout", "max_attempts", "rate_limit", "base_url", "api_key_env")
+
+
+def corpus_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of a generator that change what a corpus holds (its passages, ledger and
+    stats): a corpus job's params carry these only, so that Snakemake, which reruns a job whose
+    params change, does not regenerate (and retrain on) a corpus because, say, the concurrency or
+    a timeout changed. The job reads the full settings from the config."""
+    out = {key: value for key, value in cfg.items() if key not in FETCH_SETTINGS}
+    if "batch" in out:
+        out["batch"] = {}  # whether the Batch API answers (the ledger's prices): yes; its polling: not here
+    return out
 
 
 def load(path: str | Path) -> MutableMapping[str, Any]:

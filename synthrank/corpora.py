@@ -132,6 +132,18 @@ class CorpusSpec:
         )
 
 
+def with_generator(spec: Mapping[str, Any], generators: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A corpus spec whose generator carries its full settings from the config's ``generators``
+    (a corpus job's params carry only :func:`synthrank.generator.corpus_settings`)."""
+    out = dict(spec)
+    if out.get("generator"):
+        name = out["generator"]["name"]
+        if name not in generators:
+            raise SynthrankError(f"corpora.{spec.get('name', 'corpus')}.generator: {name!r} is not under generators")
+        out["generator"] = {"name": name, **generators[name]}
+    return out
+
+
 def build_corpus(
     spec: CorpusSpec,
     out_path: str,

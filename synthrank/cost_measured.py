@@ -48,7 +48,8 @@ def api_dollars(stats: Mapping[str, Any], generator: Mapping[str, Any] | None) -
     if not price:
         return math.nan
     # a batch generator's requests were answered by its Batch API: the discounted price
-    return usd(price, stats.get("prompt_tokens", 0), stats.get("completion_tokens", 0), bool(generator.get("batch")))
+    batch = generator.get("batch") is not None
+    return usd(price, stats.get("prompt_tokens", 0), stats.get("completion_tokens", 0), batch)
 
 
 def corpus_costs(corpora: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -102,13 +103,14 @@ def corpus_costs(corpora: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 def model_hours(models: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Per (arch, corpus): training and inference hours summed over seeds, and the seed count.
 
-    Each item: ``arch``, ``corpus``, ``seed``, ``train_benchmark``, ``inference_benchmark``."""
+    Each item: ``arch``, ``corpus``, ``seed``, ``train_benchmark`` and ``inference_benchmarks``
+    (one file per test collection, plus the embedding shards a bi-encoder's runs read)."""
     rows = [
         {
             "arch": m["arch"],
             "corpus": m["corpus"],
             "training h": benchmark_seconds(m["train_benchmark"]) / 3600,
-            "inference h": benchmark_seconds(m["inference_benchmark"]) / 3600,
+            "inference h": sum(benchmark_seconds(path) for path in m["inference_benchmarks"]) / 3600,
         }
         for m in models
     ]

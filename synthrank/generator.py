@@ -65,7 +65,7 @@ class Generator:
             api_key_env=cfg.get("api_key_env"),
             gguf=gguf,
             threads=threads,
-            batch=cfg.get("batch") or None,
+            batch=None if cfg.get("batch") is None else dict(cfg["batch"]),  # {}: the Batch API, defaults
             options=dict(cfg["options"]),
             rate_limit=dict(cfg["rate_limit"]),
             price=cfg.get("price"),

@@ -278,3 +278,14 @@ def series_label(facet: Facets) -> str:
     if not facet.generators:
         return facet.paradigm
     return f"{facet.paradigm} / {', '.join(facet.generators)}"
+
+
+def held_out_collections(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The evaluation collections kept out of training data (``training.held_out``: dataset names;
+    absent, the training dataset alone): their query texts are excluded from the exemplar pool and
+    their judged passages from few-shot-unsupervised exemplars. Only these evaluation files are
+    inputs of corpus jobs, so adding an out-of-domain collection changes no corpus."""
+    training = config["training"]
+    held = set(training.get("held_out", [training["dataset"]]))
+    evaluation = config["evaluation"]
+    return [c for d in ("in_domain", "out_of_domain") for c in evaluation[d] if c["dataset"] in held]

@@ -15,7 +15,7 @@ def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)  # template paths are relative to the repository
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml", "shared-data.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml", "micro.yaml", "shared-data.yaml"])
 def test_shipped_configs_are_valid(name: str) -> None:
     cfg = config.load(REPO / "config" / name)
     assert cfg["bm25"]["k1"] > 0  # defaults filled in
@@ -72,6 +72,21 @@ def test_cross_references() -> None:
     cfg = demo()
     cfg["training"]["dataset"] = "msmarco"
     assert "training.dataset: 'msmarco' is not defined under datasets" in check(cfg)
+    cfg = demo()
+    cfg["training"]["held_out"] = ["demo-cooking", "msmarco"]
+    assert "training.held_out.1: 'msmarco' is not defined under datasets" in check(cfg)
+
+
+def test_held_out_collections_default_to_the_training_dataset() -> None:
+    from synthrank.grid import held_out_collections
+
+    cfg = demo()
+    cfg["training"].pop("held_out", None)
+    assert [c["dataset"] for c in held_out_collections(cfg)] == ["demo-cooking"]
+    cfg["training"]["held_out"] = ["demo-cooking", "demo-astronomy"]
+    assert [c["dataset"] for c in held_out_collections(cfg)] == ["demo-cooking", "demo-astronomy"]
+    cfg["training"]["held_out"] = []
+    assert held_out_collections(cfg) == []
 
 
 def test_api_key_is_named_not_given() -> None:

@@ -75,7 +75,7 @@ def test_cost_table_charges_mixtures_their_share(tmp_path: Path) -> None:
             "corpus": c,
             "seed": s,
             "train_benchmark": bench(tmp_path / f"tr-{c}-{s}.tsv", 1800),
-            "inference_benchmark": bench(tmp_path / f"in-{c}-{s}.tsv", 360),
+            "inference_benchmarks": [bench(tmp_path / f"in-{c}-{s}-{x}.tsv", 180) for x in ("a", "b")],
         }
         for c in ("human", "zs", "mix")
         for s in (1, 2)

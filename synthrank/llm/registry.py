@@ -33,7 +33,7 @@ def make_transport(
 ) -> OnlineTransport | BatchTransport:
     """The transport for a generator's backend (``batch``: the Batch-API settings, if enabled)."""
     options = dict(options or {})
-    if backend in ("local", "openai") and not batch:
+    if backend in ("local", "openai") and batch is None:
         from synthrank.llm.openai_api import OpenAIChat
 
         return OpenAIChat(base_url, api_key, timeout)
@@ -42,7 +42,7 @@ def make_transport(
 
         return OpenAIBatch(model=model, base_url=base_url, api_key=api_key, timeout=timeout, **dict(batch or {}))
     if backend == "gemini":
-        if batch:
+        if batch is not None:
             from synthrank.llm.gemini_api import GeminiBatch
 
             return GeminiBatch(model=model, base_url=base_url, api_key=api_key, timeout=timeout, **dict(batch))

@@ -1,0 +1,13 @@
+"""The metric file of one run (ranx's metric functions, ranked as trec_eval ranks)."""
+
+from synthrank.evaluate import evaluate_run
+from synthrank.io import write_json
+from synthrank.step import run
+
+
+def main() -> None:
+    i = snakemake.input
+    write_json(snakemake.output[0], evaluate_run(i.run, i.qrels, list(snakemake.params.metrics)))
+
+
+run(snakemake, main)

@@ -1,0 +1,69 @@
+"""The thesis grid grows cell by cell: its dry-run plan after adding one BEIR dataset, job by job.
+
+Nothing of the thesis grid can run here, so the check is on the plan itself: every job of the
+grid before and after the edit (``tests/plan_jobs.py``: rule, wildcards, input, output, params)
+and, for the jobs of the edited grid, which ones Snakemake's rerun triggers would run on a
+finished grid (a new output, or other inputs or params than before). ``tests/test_micro.py``
+makes the same edits on a finished micro run and reads Snakemake's own plan.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from .conftest import REPO
+from .test_micro import AGGREGATES
+
+
+def plan(config: Path, out: Path) -> dict[tuple[str, ...], dict]:
+    cmd = [sys.executable, str(REPO / "tests" / "plan_jobs.py"), str(out), "--cores", "4", "--configfile", str(config)]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    jobs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return {tuple(job["output"]) or (job["rule"],): job for job in jobs}
+
+
+def test_thesis_grid_plus_one_beir_dataset_plans_only_its_cells(tmp_path: Path) -> None:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    before = plan(REPO / "config" / "config.yaml", tmp_path / "before.jsonl")
+    config["datasets"]["beir-scidocs"] = {
+        "irds": {"test": "beir/scidocs/test"},
+        "splits": ["test"],
+        "remove_query": True,
+    }
+    config["evaluation"]["out_of_domain"].append({"dataset": "beir-scidocs", "split": "test"})
+    edited = tmp_path / "config.yaml"
+    edited.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    after = plan(edited, tmp_path / "after.jsonl")
+
+    stale = [job for key, job in after.items() if key not in before or before[key] != job]
+    cells = [job for job in stale if job["rule"] not in AGGREGATES]
+    assert all(job["wildcards"].get("dataset") == "beir-scidocs" for job in cells), [
+        (j["rule"], j["wildcards"]) for j in cells if j["wildcards"].get("dataset") != "beir-scidocs"
+    ]
+    by_rule: dict[str, int] = {}
+    for job in cells:
+        by_rule[job["rule"]] = by_rule.get(job["rule"], 0) + 1
+    models = {
+        kind: sum(1 for job in after.values() if job["rule"] == f"train_{kind}")
+        for kind in ("cross_encoder", "bi_encoder")
+    }
+    untuned = sum(1 for a in config["architectures"].values() if a.get("untuned_baseline"))
+    systems = 1 + models["cross_encoder"] + models["bi_encoder"] + untuned
+    assert by_rule == {
+        "ingest_collection": 1,
+        "ingest_qrels": 1,
+        "bm25_index": 1,
+        "bm25_search": 1,
+        "rerank": models["cross_encoder"],
+        "dense_retrieve": models["bi_encoder"] + untuned,
+        "evaluate_run": systems,
+    }
+    assert models["cross_encoder"] > 10 and models["bi_encoder"] > 10  # the grid, not a toy
+    # and nothing upstream of the runs: no corpus, exemplar pool, training set or model is stale
+    assert not {job["rule"] for job in stale} & {"exemplar_pool", "generated_corpus", "training_set"}
