@@ -174,6 +174,20 @@ def system_order():
     return list(dict.fromkeys((arch, corpus) for arch, corpus, _, _ in systems()))
 
 
+def collection_setting(key, default):
+    """A params function: the {dataset}/{split} evaluation collection's setting ``key``
+    (``default`` for a split that is no evaluation collection, e.g. the training split).
+    """
+
+    def setting(wildcards):
+        for _, c in test_collections():
+            if (c["dataset"], c["split"]) == (wildcards.dataset, wildcards.split):
+                return c.get(key, default)
+        return default
+
+    return setting
+
+
 def held_out_files(name):
     """evaluation_files of the collections held out of training data (training.held_out): the
     only evaluation files a corpus job reads."""

@@ -13,5 +13,6 @@ rule evaluate_run:
         "../envs/evaluation.yaml"
     params:
         metrics=config["evaluation"]["metrics"],
+        relevance_level=collection_setting("relevance_level", default=1),
     script:
         "../scripts/evaluate_run.py"

@@ -6,8 +6,8 @@ from synthrank.step import run
 
 
 def main() -> None:
-    i = snakemake.input
-    write_json(snakemake.output[0], evaluate_run(i.run, i.qrels, list(snakemake.params.metrics)))
+    i, p = snakemake.input, snakemake.params
+    write_json(snakemake.output[0], evaluate_run(i.run, i.qrels, list(p.metrics), p.relevance_level))
 
 
 run(snakemake, main)

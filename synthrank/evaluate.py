@@ -42,10 +42,21 @@ def parse_metric(metric: str) -> tuple[str, int, int]:
     return name, int(k), int(rel_lvl)
 
 
+#: ranx's measures that count a document as relevant or not (trec_eval's ``-l`` applies to them);
+#: the others (nDCG, DCG) weigh every grade
+BINARY = frozenset({"hits", "hit_rate", "precision", "recall", "f1", "r_precision", "mrr", "map", "bpref"})
+
+
 def per_query_scores(
-    qrels: Mapping[str, Mapping[str, int]], run: Mapping[str, Mapping[str, float]], metrics: list[str]
+    qrels: Mapping[str, Mapping[str, int]],
+    run: Mapping[str, Mapping[str, float]],
+    metrics: list[str],
+    relevance_level: int = 1,
 ) -> dict[str, dict[str, float]]:
-    """``{metric: {query id: value}}`` over the queries of ``qrels`` (sorted), with ranx's metric functions."""
+    """``{metric: {query id: value}}`` over the queries of ``qrels`` (sorted), with ranx's metric functions.
+
+    ``relevance_level``: the lowest grade a binary measure counts as relevant, unless the metric
+    name sets its own (``map-l2``)."""
     from numba.core.errors import NumbaPendingDeprecationWarning
     from ranx.metrics import metric_switch
 
@@ -69,6 +80,8 @@ def per_query_scores(
         warnings.simplefilter("ignore", NumbaPendingDeprecationWarning)
         for metric in metrics:
             name, k, rel_lvl = parse_metric(metric)
+            if name in BINARY and "-l" not in metric:
+                rel_lvl = relevance_level
             try:
                 function = metric_switch(name)
             except ValueError:
@@ -80,16 +93,20 @@ def per_query_scores(
     return out
 
 
-def evaluate_run(run_path: str, qrels_path: str, metrics: list[str]) -> dict[str, Any]:
-    """Mean and per-query values of ``metrics`` (ranx names, e.g. ``ndcg@10``) for one run file."""
+def evaluate_run(run_path: str, qrels_path: str, metrics: list[str], relevance_level: int = 1) -> dict[str, Any]:
+    """Mean and per-query values of ``metrics`` (ranx names, e.g. ``ndcg@10``) for one run file;
+    binary measures count grades >= ``relevance_level`` as relevant (trec_eval's ``-l``)."""
+    if relevance_level < 1:
+        raise SynthrankError(f"relevance_level: {relevance_level} is below 1 (grade 0 means not relevant)")
     qrels = read_qrels(qrels_path)
     if not qrels:
         raise SynthrankError(f"{qrels_path}: no relevance judgments")
     run = read_run(run_path)
-    per_query = per_query_scores(qrels, run, metrics)
+    per_query = per_query_scores(qrels, run, metrics, relevance_level)
     return {
         "run": str(run_path),
         "qrels": str(qrels_path),
+        "relevance_level": relevance_level,
         "num_queries": len(qrels),
         "num_queries_answered": sum(1 for qid in qrels if run.get(qid)),
         "metrics": {metric: round(float(np.mean(list(values.values()))), 6) for metric, values in per_query.items()},

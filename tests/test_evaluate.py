@@ -76,3 +76,20 @@ def test_a_query_with_only_grade_0_judgments_scores_0(tmp_path: Path) -> None:
     result = evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), ["ndcg@10", "mrr@10"])
     assert result["per_query"]["ndcg@10"] == {"q1": 0.0, "q2": 1.0}
     assert result["per_query"]["mrr@10"] == {"q1": 0.0, "q2": 1.0}
+
+
+def test_relevance_level_applies_to_binary_measures_only(tmp_path: Path) -> None:
+    """TREC DL style: grades 0-3, binary measures count grade >= 2 (trec_eval -l 2); nDCG keeps every grade."""
+    write_qrels(tmp_path / "q.tsv", {"q1": {"d1": 1, "d2": 3, "d3": 0}})
+    write_run(tmp_path / "r.trec", {"q1": {"d1": 0.9, "d3": 0.8, "d2": 0.7}}, tag="t")
+    metrics = ["ndcg@10", "mrr@10", "recall@2", "map-l1"]
+    level1 = evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), metrics)
+    level2 = evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), metrics, relevance_level=2)
+    assert level1["metrics"]["mrr@10"] == pytest.approx(1.0) and level2["metrics"]["mrr@10"] == pytest.approx(1 / 3)
+    assert level1["metrics"]["recall@2"] == pytest.approx(0.5) and level2["metrics"]["recall@2"] == pytest.approx(0.0)
+    # nDCG (graded gains) and a metric that names its own level do not change
+    assert level2["metrics"]["ndcg@10"] == pytest.approx(level1["metrics"]["ndcg@10"])
+    assert level2["metrics"]["map-l1"] == pytest.approx(level1["metrics"]["map-l1"])
+    assert (level1["relevance_level"], level2["relevance_level"]) == (1, 2)
+    with pytest.raises(SynthrankError, match="relevance_level: 0 is below 1"):
+        evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), metrics, relevance_level=0)
