@@ -174,6 +174,11 @@ def system_order():
     return list(dict.fromkeys((arch, corpus) for arch, corpus, _, _ in systems()))
 
 
+def dataset_setting(key):
+    """A params function: the {dataset} wildcard's setting ``key`` (datasets.<name>.<key>)."""
+    return lambda wildcards: config["datasets"][wildcards.dataset][key]
+
+
 def collection_setting(key, default):
     """A params function: the {dataset}/{split} evaluation collection's setting ``key``
     (``default`` for a split that is no evaluation collection, e.g. the training split).

@@ -32,9 +32,7 @@ rule bm25_search:
         k1=config["bm25"]["k1"],
         b=config["bm25"]["b"],
         depth=config["bm25"]["depth"],
-        remove_query=lambda wildcards: config["datasets"][wildcards.dataset][
-            "remove_query"
-        ],
+        remove_query=dataset_setting("remove_query"),
     script:
         "../scripts/bm25_search.py"
 
@@ -120,5 +118,6 @@ rule dense_retrieve:
         passage_prefix=arch_setting("passage_prefix"),
         max_length=arch_setting("train", "max_length"),
         batch_size=arch_setting("batch_size"),
+        remove_query=dataset_setting("remove_query"),
     script:
         "../scripts/dense_retrieve.py"

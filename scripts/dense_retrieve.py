@@ -15,6 +15,7 @@ def main() -> None:
         max_length=p.max_length,
         batch_size=p.batch_size,
         tag=snakemake.wildcards.arch,
+        remove_query=p.remove_query,
     )
 
 

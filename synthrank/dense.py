@@ -274,10 +274,14 @@ def dense_retrieve_from(
     k: int,
     batch_size: int,
     encoded: dict[str, Any] | None = None,
+    remove_query: bool = False,
 ) -> Run:
     """Dense top-k from embedding shard files, or (``embedding_files`` None) encoding the corpus here.
 
     ``encoded`` caches the in-job embeddings of the last corpus, for datasets with several splits.
+    ``remove_query``: a hit whose document id is the query's id is dropped and k others kept, as
+    for BM25 (:func:`synthrank.retrieve.bm25_search`) and as BEIR's evaluation does for every model
+    (ArguAna, Quora: a query is itself a corpus document).
     """
     if embedding_files:
         files, n_docs = shard_files(embedding_files)
@@ -292,7 +296,10 @@ def dense_retrieve_from(
         shards = [(encoded["emb"], np.arange(n_docs, dtype=np.int64))]
     qids = list(queries)
     query_emb = encode_queries(model, queries, batch_size)
-    return search_corpus(searcher, query_emb, qids, corpus_path, shards, n_docs, k)
+    run = search_corpus(searcher, query_emb, qids, corpus_path, shards, n_docs, k + 1 if remove_query else k)
+    if remove_query:
+        run = {qid: dict(list((d, v) for d, v in docs.items() if d != qid)[:k]) for qid, docs in run.items()}
+    return run
 
 
 def dense_retrieve_collections(
@@ -304,6 +311,7 @@ def dense_retrieve_collections(
     max_length: int,
     batch_size: int,
     tag: str,
+    remove_query: bool = False,
 ) -> None:
     """Dense retrieval for each (corpus, queries, qrels, output run, embedding shard files) with one
     loaded model; a collection without shard files has its corpus encoded in this job."""
@@ -317,6 +325,14 @@ def dense_retrieve_collections(
         where = f"{len(embedding_files)} shards" if embedding_files else "encoded here"
         log.info("dense retrieval over %s (%s)", corpus, where)
         run = dense_retrieve_from(
-            model, searcher, judged_queries(queries, qrels), corpus, embedding_files, k, batch_size, encoded
+            model,
+            searcher,
+            judged_queries(queries, qrels),
+            corpus,
+            embedding_files,
+            k,
+            batch_size,
+            encoded,
+            remove_query,
         )
         write_run(out, run, tag)

@@ -10,6 +10,7 @@ from synthrank.collection import iter_corpus, judged_queries
 from synthrank.data import ingest_collection, ingest_qrels
 from synthrank.dense import dense_retrieve, dense_retrieve_from
 from synthrank.errors import SynthrankError
+from synthrank.io import write_jsonl
 from synthrank.models import load_bi_encoder
 
 from .conftest import DEMO
@@ -107,3 +108,21 @@ def test_sharded_encoding_and_search_equal_unsharded(cooking: dict) -> None:
         assert list(sharded[qid].values()) == pytest.approx(list(docs.values()), abs=1e-5)
     with pytest.raises(SynthrankError, match="has 180 documents but its embeddings hold 120"):
         dense_retrieve_from(model, searcher, cooking["queries"], cooking["corpus"], files[:2], 50, 32)
+
+
+@pytest.mark.heavy
+def test_remove_query_drops_the_query_itself_and_keeps_k(tmp_path: Path) -> None:
+    """ArguAna-style: each query is also a corpus document with the same id; BEIR's evaluation
+    drops that hit for every model, so the dense run must too (and still hold k documents)."""
+    texts = ["how long to boil an egg", "why does bread dough rise", "what makes caramel bitter", "storing fresh basil"]
+    docs = [{"_id": f"d{i}", "text": text} for i, text in enumerate(texts)]
+    write_jsonl(tmp_path / "corpus.jsonl", [*docs, {"_id": "q1", "text": "how long should an egg boil"}])
+    queries = {"q1": "how long should an egg boil"}
+    model = load_bi_encoder(MINILM, 64)
+    kept = dense_retrieve_from(model, dense.FlatSearcher(), queries, str(tmp_path / "corpus.jsonl"), None, 3, 8)
+    assert next(iter(kept["q1"])) == "q1"  # the query finds itself first
+    removed = dense_retrieve_from(
+        model, dense.FlatSearcher(), queries, str(tmp_path / "corpus.jsonl"), None, 3, 8, remove_query=True
+    )
+    assert "q1" not in removed["q1"] and len(removed["q1"]) == 3
+    assert list(removed["q1"])[:2] == list(kept["q1"])[1:]  # the same ranking without the query, one more
