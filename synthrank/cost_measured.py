@@ -18,6 +18,7 @@ import pandas as pd
 
 from synthrank import tables
 from synthrank.errors import SynthrankError
+from synthrank.grid import covered
 from synthrank.io import read_json
 from synthrank.pricing import usd
 
@@ -80,18 +81,24 @@ def corpus_costs(corpora: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         row = {"paradigm": item["paradigm"], "generator": set(), "queries": 0.0, "passages": 0.0}
         for key in ("prompt tokens", "completion tokens", "USD", "corpus h"):
             row[key] = 0.0
+        slices = []
         for part in item["components"]:
             if part["corpus"] not in rows:
                 raise SynthrankError(f"mixture {item['name']}: component {part['corpus']!r} has no cost row")
             inner = rows[part["corpus"]]
-            share = 1.0 if part.get("queries") is None else min(1.0, part["queries"] / inner["queries"])
-            row["queries"] = max(row["queries"], share * inner["queries"])
+            # the component's slice of the training order, within the queries the component answers
+            offset = int(part.get("offset", 0))
+            end = inner["queries"] if part.get("queries") is None else offset + part["queries"]
+            end = min(end, inner["queries"])
+            share = max(0.0, end - offset) / inner["queries"] if inner["queries"] else 0.0
+            slices.append((offset, max(offset, int(end))))
             row["passages"] += share * inner["passages"]
             for key in ("prompt tokens", "completion tokens", "USD", "corpus h"):
                 row[key] += share * inner[key]
             if inner["generator"] != "-":
                 row["generator"].add(inner["generator"])
         row["generator"] = ", ".join(sorted(row["generator"])) or "-"
+        row["queries"] = float(covered(slices) or 0)  # the distinct training queries of its slices
         rows[item["name"]] = row
     for item in corpora:
         rows[item["name"]]["training set h"] = benchmark_seconds(item["trainset_benchmark"]) / 3600

@@ -11,8 +11,9 @@ Corpus facets:
 - ``size``: the number of training queries the corpus covers, ``None`` meaning every training
   query (``training.max_queries`` if set, else all judged ones). A corpus's own ``queries: N``
   takes the first N of the seeded training-query order; a mixture component
-  ``{corpus: c, queries: N}`` the first N of ``c``. All corpora draw from the same order, so a
-  mixture covers the queries of its largest component: its size is the largest component size.
+  ``{corpus: c, queries: N, offset: M}`` queries M..M+N of ``c``. All corpora draw from the same
+  order, so a mixture's size is the number of distinct training queries its slices cover together
+  (``human`` 1k + ``few-shot`` 1k from query 1000: 2000).
 
 The reference of a corpus is the human corpus (paradigm ``human``) of the same size; the tables
 test every other corpus against it, model by model (same architecture). A corpus without a
@@ -35,7 +36,8 @@ PARADIGM_ORDER = NAMES
 @dataclass(frozen=True)
 class Component:
     corpus: str
-    queries: int | None  # None: the whole component corpus
+    queries: int | None  # None: the whole component corpus (from ``offset`` on)
+    offset: int = 0  # the first query of the slice, in the seeded training-query order
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,33 @@ def _min_size(*sizes: int | None) -> int | None:
     return min(known) if known else None
 
 
+def covered(slices: Sequence[tuple[int, int | None]]) -> int | None:
+    """How many distinct queries of the training order the slices ``[start, end)`` cover together
+    (end None: to the last training query, so the count is every training query, None)."""
+    if any(end is None for _, end in slices):
+        return None
+    total, reach = 0, 0
+    for start, end in sorted(slices):  # type: ignore[type-var]
+        assert end is not None
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+def _slice(part: Component, inner_size: int | None) -> tuple[int, int | None]:
+    """The ``[start, end)`` of the training order a component contributes (within its corpus's size)."""
+    end = inner_size if part.queries is None else _min_size(part.offset + part.queries, inner_size)
+    return part.offset, end
+
+
 def _components(name: str, spec: Mapping[str, Any]) -> tuple[Component, ...]:
     parts = []
     for i, item in enumerate(spec.get("components") or []):
         if isinstance(item, str):
             parts.append(Component(item, None))
         elif isinstance(item, Mapping) and "corpus" in item:
-            parts.append(Component(str(item["corpus"]), item.get("queries")))
+            parts.append(Component(str(item["corpus"]), item.get("queries"), int(item.get("offset", 0))))
         else:
             raise SynthrankError(f"config: corpora.{name}.components.{i}: give a corpus name or {{corpus, queries}}")
     if not parts:
@@ -93,16 +115,16 @@ def corpus_facets(corpora: Mapping[str, Mapping[str, Any]], max_queries: int | N
             facets[name] = Facets(name, paradigm, gens, own, limited=cut(own))
             return facets[name]
         parts = _components(name, spec)
-        sizes: list[int | None] = []
+        slices: list[tuple[int, int | None]] = []
         gens: list[str] = []
         limited = False
         for part in parts:
             inner = resolve(part.corpus, (*stack, name))
-            sizes.append(_min_size(part.queries, inner.size))
+            slices.append(_slice(part, _min_size(inner.size, max_queries)))
             gens.extend(inner.generators)
-            limited = limited or inner.limited or cut(sizes[-1])
-        known = [s for s in sizes if s is not None]
-        size = _min_size(None if len(known) < len(sizes) else max(known), own)
+            part_size = None if slices[-1][1] is None else slices[-1][1] - slices[-1][0]
+            limited = limited or inner.limited or cut(part_size)
+        size = _min_size(covered(slices), own)
         facets[name] = Facets(name, MIXTURE, tuple(dict.fromkeys(gens)), size, parts, limited or cut(size))
         return facets[name]
 
@@ -249,7 +271,10 @@ def facet_values(facet: Facets | None, columns: Sequence[str]) -> dict[str, str]
         "generator": ", ".join(facet.generators) or "-",
         "queries": facet.size_label,
         "components": " + ".join(
-            f"{p.corpus}" + ("" if p.queries is None else f" ({p.queries})") for p in facet.components
+            f"{p.corpus}"
+            + ("" if p.queries is None else f" ({p.queries})")
+            + ("" if not p.offset else f" from query {p.offset}")
+            for p in facet.components
         )
         or "-",
     }
@@ -261,15 +286,15 @@ def numeric_sizes(facets: Mapping[str, Facets], counted: Mapping[str, int]) -> d
 
     A size the config fixes is used as is; "all" becomes the number of queries the corpus's
     stats ledger counted (``counted``: corpus -> ledger ``queries``, non-mixtures); a mixture
-    covers as many queries as its largest (cut) component."""
+    covers the distinct queries of its components' slices together."""
     sizes: dict[str, int] = {}
     for name, f in facets.items():
         if f.paradigm != MIXTURE:
             sizes[name] = f.size if f.size is not None else int(counted[name])
     for name, f in facets.items():
         if f.paradigm == MIXTURE:
-            parts = [_min_size(p.queries, sizes.get(p.corpus)) or 0 for p in f.components]
-            sizes[name] = _min_size(max(parts), f.size) or 0
+            together = covered([_slice(p, sizes.get(p.corpus, 0)) for p in f.components]) or 0
+            sizes[name] = _min_size(together, f.size) or 0
     return sizes
 
 

@@ -100,3 +100,30 @@ def test_cost_table_charges_mixtures_their_share(tmp_path: Path) -> None:
     md = Path(out["markdown"]).read_text()
     assert "| zs " in md and "2.00" in md and "4,000" in md
     assert r"\toprule" in Path(out["latex"]).read_text()
+
+
+def test_an_enrichment_mixture_counts_the_queries_of_both_slices(tmp_path: Path) -> None:
+    write_json(tmp_path / "human.json", {"queries": 100, "passages": 100})
+    write_json(tmp_path / "zs.json", {"queries": 100, "passages": 100, "cost_usd": 2.0})
+    corpora = [
+        {"name": name, "paradigm": p, "generator": g, "stats": str(tmp_path / f"{name}.json")}
+        | {
+            "corpus_benchmark": bench(tmp_path / f"c-{name}.tsv", 36),
+            "trainset_benchmark": bench(tmp_path / f"t-{name}.tsv", 36),
+        }
+        for name, p, g in (("human", "human", None), ("zs", "zero-shot", {"name": "gpt", "backend": "openai"}))
+    ]
+    corpora.append(
+        {
+            "name": "h25+zs25",
+            "paradigm": "mixture",
+            "generator": None,
+            "stats": None,
+            "corpus_benchmark": None,
+            "trainset_benchmark": bench(tmp_path / "t-m.tsv", 36),
+            # human queries 0..24, generated passages for queries 25..49 of the same order
+            "components": [{"corpus": "human", "queries": 25}, {"corpus": "zs", "queries": 25, "offset": 25}],
+        }
+    )
+    table = cost_table(corpora, [])
+    assert table.loc["h25+zs25", "queries"] == 50 and table.loc["h25+zs25", "USD"] == pytest.approx(0.5)

@@ -50,7 +50,8 @@ def test_facets() -> None:
     assert f["zs-gpt"].generators == ("gpt",) and f["zs-gpt"].size_label == "all"
     mix = f["human+zs-gpt"]
     assert (mix.paradigm, mix.size, mix.generators, mix.limited) == ("mixture", None, ("gpt",), False)
-    # all corpora take the first N of one seeded query order: a mixture covers its largest component
+    # all corpora take the first N of one seeded query order: slices from 0 overlap, so this mixture
+    # covers the queries of its larger component
     enrich = f["human-1k+fss-gpt-5k"]
     assert (enrich.size, enrich.limited, enrich.generators) == (5000, True, ("gpt",))
     assert [(c.corpus, c.queries) for c in enrich.components] == [("human", 1000), ("fss-gpt", 5000)]
@@ -124,3 +125,52 @@ def test_numeric_sizes_and_series() -> None:
     assert sizes["human"] == 500_000 and sizes["human-1k"] == 1000
     assert sizes["human+zs-gpt"] == 500_000 and sizes["human-1k+fss-gpt-5k"] == 5000
     assert series_label(f["zs-gpt"]) == "zero-shot / gpt" and series_label(f["human"]) == "human"
+
+
+def test_a_mixture_is_sized_by_the_queries_its_slices_cover() -> None:
+    """Enrichment: 1k human queries plus generated passages for the next queries of the same order."""
+    corpora = {
+        "human": {"paradigm": "human"},
+        "human-1k": {"paradigm": "human", "queries": 1000},
+        "human-2k": {"paradigm": "human", "queries": 2000},
+        "fss-gpt": {"paradigm": "few-shot-supervised", "generator": "gpt", "template": "t", "exemplars": {}},
+        "h1k+fss-2k": {
+            "paradigm": "mixture",
+            "components": [
+                {"corpus": "human", "queries": 1000},
+                {"corpus": "fss-gpt", "queries": 1000, "offset": 1000},
+            ],
+        },
+        "h1k+fss-5k": {
+            "paradigm": "mixture",
+            "components": [
+                {"corpus": "human", "queries": 1000},
+                {"corpus": "fss-gpt", "queries": 4000, "offset": 1000},
+            ],
+        },
+        "h1k+fss-overlap": {
+            "paradigm": "mixture",
+            "components": [{"corpus": "human", "queries": 1000}, {"corpus": "fss-gpt", "queries": 1000, "offset": 500}],
+        },
+    }
+    f = corpus_facets(corpora)
+    assert (f["h1k+fss-2k"].size, f["h1k+fss-5k"].size, f["h1k+fss-overlap"].size) == (2000, 5000, 1500)
+    refs = reference_corpora(f)
+    assert refs["h1k+fss-2k"] == "human-2k"
+    assert refs["h1k+fss-5k"] is None  # no human corpus of 5000 queries: shown without a test
+    assert refs["h1k+fss-overlap"] is None
+    capped = corpus_facets(corpora, max_queries=3000)
+    assert (capped["h1k+fss-2k"].size, capped["h1k+fss-5k"].size) == (2000, 3000)
+    sizes = numeric_sizes(f, {"human": 9000, "fss-gpt": 9000})
+    assert (sizes["h1k+fss-2k"], sizes["h1k+fss-5k"], sizes["h1k+fss-overlap"]) == (2000, 5000, 1500)
+    columns = table_spec("mixtures", grid_config(corpora))
+    assert ("ce", "h1k+fss-2k") in columns.rows
+
+
+def test_covered_counts_distinct_queries() -> None:
+    from synthrank.grid import covered
+
+    assert covered([(0, 10), (10, 20)]) == 20
+    assert covered([(0, 10), (5, 15), (30, 31)]) == 16
+    assert covered([(0, 10), (3, None)]) is None
+    assert covered([]) == 0
