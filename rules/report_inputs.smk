@@ -112,7 +112,7 @@ def table_params(wildcards):
         "spec": asdict(spec),
         "facets": {
             system_label(a, c): (
-                grid.facet_values(FACETS[c], spec.facet_columns)
+                grid.facet_values(FACETS[c], spec.facet_columns, REFERENCES.get(c))
                 if c in FACETS
                 else blank
             )

@@ -154,7 +154,7 @@ class TableSpec:
     rows: tuple[tuple[str, str], ...]  # (arch, corpus); arch "bm25" with corpus "BM25" is BM25
     collections: tuple[str, ...]
     averages: tuple[str, ...]  # "ID" and/or "OOD"
-    facet_columns: tuple[str, ...] = ()  # among "paradigm", "generator", "queries", "components"
+    facet_columns: tuple[str, ...] = ()  # among "paradigm", "generator", "queries", "components", "reference"
     empty: str = ""  # why the table has no rows (then it is written with this one explanatory row)
 
 
@@ -235,7 +235,7 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
             shown.extend(parts)
         shown = list(dict.fromkeys(c for c in corpora if c in shown and c not in mixtures)) + mixtures
         rows = _trained(config, shown)
-        return TableSpec(name, "mixtures vs human", tuple(rows), every, both, ("components",))
+        return TableSpec(name, "mixtures vs human", tuple(rows), every, both, ("components", "reference"))
 
     if name == "small-corpus":
         small = [c for c in corpora if facets[c].limited]
@@ -247,7 +247,7 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
         big = max((facets[c].size or 0) for c in corpora) + 1
         shown.sort(key=lambda c: (facets[c].size or big, _paradigm_rank(facets[c].paradigm)))
         rows = _trained(config, shown)
-        return TableSpec(name, title, tuple(rows), every, both, ("queries", "components"))
+        return TableSpec(name, title, tuple(rows), every, both, ("queries", "components", "reference"))
 
     if name == "generators":
         generated = [c for c in corpora if facets[c].paradigm not in (HUMAN, MIXTURE)]
@@ -262,11 +262,16 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
     raise SynthrankError(f"no table named {name!r} (known: {', '.join(EFFECTIVENESS_TABLES)})")
 
 
-def facet_values(facet: Facets | None, columns: Sequence[str]) -> dict[str, str]:
-    """The facet columns of one table row (baselines have none)."""
+def facet_values(facet: Facets | None, columns: Sequence[str], reference: str | None = None) -> dict[str, str]:
+    """The facet columns of one table row (baselines have none); ``reference``: the human corpus the
+    row is tested against (:func:`reference_corpora`), None when the grid has none of its size."""
     if facet is None:
         return dict.fromkeys(columns, "")
+    # a human corpus is the reference of its size ("-")
+    missing = f"none: no human corpus of {facet.size_label} queries"
+    tested = "-" if facet.paradigm == HUMAN else reference or missing
     values = {
+        "reference": tested,
         "paradigm": facet.paradigm,
         "generator": ", ".join(facet.generators) or "-",
         "queries": facet.size_label,

@@ -6,6 +6,7 @@ from synthrank.errors import SynthrankError
 from synthrank.grid import (
     EFFECTIVENESS_TABLES,
     corpus_facets,
+    facet_values,
     numeric_sizes,
     reference_corpora,
     series_label,
@@ -99,7 +100,7 @@ def test_comparison_tables() -> None:
     ce_rows = [c for a, c in mixtures.rows if a == "ce"]
     # the references and whole components first, then the mixtures
     assert ce_rows == ["human", "human-5k", "zs-gpt", "human+zs-gpt", "human-1k+fss-gpt-5k"]
-    assert mixtures.averages == ("ID", "OOD") and mixtures.facet_columns == ("components",)
+    assert mixtures.averages == ("ID", "OOD") and mixtures.facet_columns == ("components", "reference")
     small = [c for a, c in table_spec("small-corpus", grid_config()).rows if a == "be"]
     assert small == ["human-1k", "zs-gpt-1k", "human-5k", "human-1k+fss-gpt-5k", "human"]
     gens = [c for a, c in table_spec("generators", grid_config()).rows if a == "ce"]
@@ -164,7 +165,11 @@ def test_a_mixture_is_sized_by_the_queries_its_slices_cover() -> None:
     sizes = numeric_sizes(f, {"human": 9000, "fss-gpt": 9000})
     assert (sizes["h1k+fss-2k"], sizes["h1k+fss-5k"], sizes["h1k+fss-overlap"]) == (2000, 5000, 1500)
     columns = table_spec("mixtures", grid_config(corpora))
-    assert ("ce", "h1k+fss-2k") in columns.rows
+    assert ("ce", "h1k+fss-2k") in columns.rows and columns.facet_columns[-1] == "reference"
+    # the table says which human corpus a row is tested against, and where the grid has none
+    assert facet_values(f["h1k+fss-2k"], ["reference"], refs["h1k+fss-2k"]) == {"reference": "human-2k"}
+    assert facet_values(f["h1k+fss-5k"], ["reference"], None) == {"reference": "none: no human corpus of 5000 queries"}
+    assert facet_values(f["human-2k"], ["reference", "queries"]) == {"reference": "-", "queries": "2000"}
 
 
 def test_covered_counts_distinct_queries() -> None:
