@@ -58,9 +58,20 @@ def message_figure(text: str, png: str, pdf: str) -> None:
 
 
 def domain_averages(scores: pd.DataFrame) -> pd.DataFrame:
-    """One row per (arch, corpus, seed, domain): the mean over that domain's collections."""
+    """One row per (arch, corpus, seed, domain): the mean over that domain's collections.
+
+    Measures of different scales are never averaged: where a domain's collections have different
+    official measures (MS MARCO dev's MRR@10, TREC DL's nDCG@10), the figure's point is the mean
+    over the collections of the measure most of them use (the first listed, on a tie), as the
+    tables' per-measure average columns show it."""
     data = scores.copy()
     data["domain"] = data["domain"].map(DOMAIN_LABELS)
+    keep = []
+    for _, rows in data.groupby("domain", sort=False):
+        per_collection = rows.drop_duplicates("collection")["metric"]
+        counts = per_collection.value_counts(sort=False)
+        keep.append(rows[rows["metric"] == counts.idxmax()])
+    data = pd.concat(keep) if keep else data
     return data.groupby(["arch", "corpus", "seed", "domain"], as_index=False, sort=False)["score"].mean()
 
 

@@ -46,6 +46,20 @@ def system_label(arch: str, corpus: str) -> str:
     return corpus if arch == "bm25" else f"{arch} / {corpus}"
 
 
+def domain_average_columns(scores: pd.DataFrame, domain: str) -> dict[str, list[str]]:
+    """The average columns of a domain (``ID``/``OOD`` labels in ``scores["domain"]``) and the
+    collections each averages: ``{"ID avg": [...]}`` when the domain's collections share one
+    official measure, else one column per measure (``"ID avg mrr@10"``, ``"ID avg ndcg@10"``):
+    MRR@10 and nDCG@10 are different scales and are never averaged together."""
+    rows = scores.loc[scores["domain"] == domain, ["collection", "metric"]].drop_duplicates("collection")
+    by_metric: dict[str, list[str]] = {}
+    for collection, metric in rows.itertuples(index=False):
+        by_metric.setdefault(metric, []).append(collection)
+    if len(by_metric) == 1:
+        return {f"{domain} avg": next(iter(by_metric.values()))}
+    return {f"{domain} avg {metric}": cols for metric, cols in by_metric.items()}
+
+
 def results_table(scores: pd.DataFrame, system_order: Sequence[tuple[str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows = (architecture, corpus), columns = collections then ID/OOD averages.
 
@@ -57,9 +71,8 @@ def results_table(scores: pd.DataFrame, system_order: Sequence[tuple[str, str]])
     collections = list(dict.fromkeys(scores.sort_values("domain", kind="stable")["collection"]))
     per_seed = scores.pivot_table(index=["arch", "corpus", "seed"], columns="collection", values="score")[collections]
     for domain in ("ID", "OOD"):
-        cols = list(dict.fromkeys(scores.loc[scores["domain"] == domain, "collection"]))
-        if cols:
-            per_seed[f"{domain} avg"] = per_seed[cols].mean(axis=1)
+        for column, cols in domain_average_columns(scores, domain).items():
+            per_seed[column] = per_seed[cols].mean(axis=1)
     grouped = per_seed.groupby(level=["arch", "corpus"], sort=False)
     order = [key for key in system_order if key in grouped.groups]
     means = grouped.mean().reindex(order)
@@ -100,7 +113,8 @@ def table_caption(title: str, seeds: int, significance: Mapping[str, Any], empty
     spread = f"mean ± std over {seeds} seeds" if seeds > 1 else "one seed"
     correction = ", Holm-corrected per architecture and collection" if significance.get("correction") == "holm" else ""
     return (
-        f"{head}: each collection's official measure, {spread}; averages are over a domain's collections. "
+        f"{head}: each collection's official measure, {spread}; averages are over a domain's collections "
+        "(one per measure where they differ). "
         f"{UP}/{DOWN}: significantly better/worse than the same architecture trained on the human corpus "
         f"of the same size ({TESTS[significance.get('test', 'student')]} over queries on seed-averaged "
         f"scores{correction}, p < {significance.get('alpha', 0.05)})."
@@ -114,14 +128,15 @@ def per_seed_table(scores: pd.DataFrame, collections: Sequence[str], averages: S
     """Rows (arch, corpus, seed); columns the collections, then each domain's average.
 
     A domain average is the mean over all of that domain's collections within a seed (also
-    those the table does not show, e.g. the ID average next to the OOD columns)."""
+    those the table does not show, e.g. the ID average next to the OOD columns), one per official
+    measure when the domain mixes measures (:func:`domain_average_columns`)."""
     scores = scores.copy()
     scores["domain"] = scores["domain"].map(DOMAIN_LABELS)
     per_seed = scores.pivot_table(index=["arch", "corpus", "seed"], columns="collection", values="score")
     out = per_seed.reindex(columns=list(collections))
     for domain in averages:
-        cols = list(dict.fromkeys(scores.loc[scores["domain"] == domain, "collection"]))
-        out[f"{domain} avg"] = per_seed[cols].mean(axis=1)
+        for column, cols in domain_average_columns(scores, domain).items():
+            out[column] = per_seed[cols].mean(axis=1)
     return out
 
 

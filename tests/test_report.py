@@ -80,3 +80,37 @@ def test_empty_table_says_why(tmp_path: Path) -> None:
     assert pd.read_csv(out["csv"], index_col=0).loc["(none)", "note"] == "no mixture corpus in this config"
     assert "no mixture corpus in this config, so this table is empty" in Path(out["markdown"]).read_text()
     assert r"\bottomrule" in Path(out["latex"]).read_text()
+
+
+def test_a_domain_mixing_measures_is_averaged_per_measure() -> None:
+    """MS MARCO dev (MRR@10) and TREC DL (nDCG@10) are in-domain together: never one average."""
+    rows = []
+    for seed in (1, 2):
+        for collection, metric, score in (
+            ("ms/dev", "mrr@10", 0.30),
+            ("ms/dl19", "ndcg@10", 0.60),
+            ("ms/dl20", "ndcg@10", 0.70),
+            ("sci/test", "ndcg@10", 0.50),
+        ):
+            domain = "out_of_domain" if collection == "sci/test" else "in_domain"
+            rows.append(
+                {"arch": "ce", "corpus": "human", "seed": seed, "collection": collection}
+                | {"domain": domain, "metric": metric, "score": score}
+            )
+    scores = pd.DataFrame(rows)
+    means, _ = results_table(scores, [("ce", "human")])
+    assert list(means.columns) == [
+        "ms/dev",
+        "ms/dl19",
+        "ms/dl20",
+        "sci/test",
+        "ID avg mrr@10",
+        "ID avg ndcg@10",
+        "OOD avg",
+    ]
+    assert means.loc[("ce", "human"), "ID avg mrr@10"] == pytest.approx(0.30)
+    assert means.loc[("ce", "human"), "ID avg ndcg@10"] == pytest.approx(0.65)
+    from synthrank.figures import domain_averages
+
+    points = domain_averages(scores).groupby("domain")["score"].mean()
+    assert points["ID"] == pytest.approx(0.65) and points["OOD"] == pytest.approx(0.50)  # nDCG@10 collections
