@@ -202,8 +202,7 @@ def ingest_qrels(source: Source, split: str, corpus: str | Path, queries: str | 
         dataset = _irds_datasets({split: source[split]})[split]
         qrels: Qrels = {}
         for qrel in dataset.qrels_iter():
-            if int(qrel.relevance) > 0:
-                qrels.setdefault(str(qrel.query_id), {})[str(qrel.doc_id)] = int(qrel.relevance)
+            qrels.setdefault(str(qrel.query_id), {})[str(qrel.doc_id)] = int(qrel.relevance)
         where = source[split]
     else:
         path = _beir_folder(source) / "qrels" / f"{split}.tsv"
@@ -215,7 +214,10 @@ def ingest_qrels(source: Source, split: str, corpus: str | Path, queries: str | 
     wanted = {docid for docs in qrels.values() for docid in docs}
     doc_ids = {str(r["_id"]) for r in iter_jsonl(corpus, required=("_id",)) if r["_id"] in wanted}
     _check_qrels(qrels, doc_ids, query_ids, where)
-    if not qrels:
+    # One rule for both sources, trec_eval's: every judgment is kept, grade 0 (judged, not relevant)
+    # included, and a negative grade (some TREC collections mark junk pages -1, -2) counts as 0.
+    qrels = {qid: {docid: max(0, grade) for docid, grade in docs.items()} for qid, docs in qrels.items()}
+    if not any(grade > 0 for docs in qrels.values() for grade in docs.values()):
         raise SynthrankError(f"{where}: split {split!r} has no relevant judgments")
     write_qrels(out, qrels)
     return sum(len(docs) for docs in qrels.values())

@@ -136,7 +136,30 @@ def test_ingest_irds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "title": "T1",
         "text": "first",
     }
-    assert data.ingest_qrels(source, "train", tmp_path / "c.jsonl", tmp_path / "q.jsonl", tmp_path / "train.tsv") == 1
-    assert read_qrels(tmp_path / "train.tsv") == {"q1": {"d1": 1}}  # relevance 0 is not a positive
+    assert data.ingest_qrels(source, "train", tmp_path / "c.jsonl", tmp_path / "q.jsonl", tmp_path / "train.tsv") == 2
+    # every judgment is kept, grade 0 (judged, not relevant) included, as from a local BEIR folder
+    assert read_qrels(tmp_path / "train.tsv") == {"q1": {"d1": 1}, "q2": {"d2": 0}}
     with pytest.raises(SynthrankError, match="unknown ir_datasets id 'toy/nope'"):
         data.ingest_collection({"test": "toy/nope"}, tmp_path / "c.jsonl", tmp_path / "q.jsonl")
+
+
+def test_both_sources_keep_grade_0_and_count_negative_grades_as_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One rule for ir_datasets and local BEIR folders (trec_eval's): judged-not-relevant stays."""
+    import ir_datasets
+
+    qrels = [Qrel("q1", "d1", 2, "0"), Qrel("q1", "d2", -1, "0"), Qrel("q2", "d2", 0, "0")]
+    fake = FakeIrds([Query("q1", "one"), Query("q2", "two")], qrels)
+    monkeypatch.setattr(ir_datasets, "load", lambda ds_id: fake)
+    irds = {"test": "toy/test"}
+    data.ingest_collection(irds, tmp_path / "c.jsonl", tmp_path / "q.jsonl")
+    data.ingest_qrels(irds, "test", tmp_path / "c.jsonl", tmp_path / "q.jsonl", tmp_path / "irds.tsv")
+    folder = tmp_path / "beir"
+    (folder / "qrels").mkdir(parents=True)
+    for name in ("c.jsonl", "q.jsonl"):
+        (folder / ("corpus.jsonl" if name == "c.jsonl" else "queries.jsonl")).write_text((tmp_path / name).read_text())
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\nq1\td2\t-1\nq2\td2\t0\n")
+    data.ingest_qrels(str(folder), "test", tmp_path / "c.jsonl", tmp_path / "q.jsonl", tmp_path / "local.tsv")
+    expected = {"q1": {"d1": 2, "d2": 0}, "q2": {"d2": 0}}
+    assert read_qrels(tmp_path / "irds.tsv") == read_qrels(tmp_path / "local.tsv") == expected
