@@ -53,7 +53,7 @@ def make_transport(
         from synthrank.llm.vllm_offline import VllmOffline
 
         return VllmOffline(model=model, **options)
-    raise SynthrankError(f"backend {backend!r} has no transport (local, openai, gemini, vllm)")
+    raise SynthrankError(f"backend {backend!r} has no transport ({', '.join(BACKENDS)})")
 
 
 @contextlib.contextmanager
@@ -61,25 +61,21 @@ def open_transport(
     backend: str,
     model: str,
     *,
-    base_url: str | None = None,
-    api_key: str = "",
-    timeout: float = 120.0,
-    batch: Mapping[str, Any] | None = None,
-    options: Mapping[str, Any] | None = None,
     gguf: str | None = None,
     parallel: int = 1,
     threads: int = 2,
     where: str = "generator",
+    **settings: Any,
 ) -> Iterator[OnlineTransport | BatchTransport]:
-    """The transport of a backend for the block; for ``local``, with its llama.cpp server running
-    (``gguf``: the model file, ``parallel``: decoding slots, ``threads``: CPU threads)."""
+    """The transport of a backend for the block (``settings``: those of :func:`make_transport`); for
+    ``local``, with its llama.cpp server running (``gguf``: the model file, ``parallel``: decoding
+    slots, ``threads``: CPU threads), whose address replaces ``base_url``."""
     with contextlib.ExitStack() as stack:
         if backend == "local":
             from synthrank.llm.llamacpp import local_server
 
             if not gguf:
                 raise SynthrankError(f"{where}: the local backend needs a GGUF model file")
-            base_url = stack.enter_context(local_server(gguf, alias=model, parallel=parallel, threads=threads))
-        yield make_transport(
-            backend, model, base_url=base_url, api_key=api_key, timeout=timeout, batch=batch, options=options
-        )
+            server = local_server(gguf, alias=model, parallel=parallel, threads=threads)
+            settings["base_url"] = stack.enter_context(server)
+        yield make_transport(backend, model, **settings)
