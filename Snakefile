@@ -11,6 +11,8 @@
 #   results/ledgers/{train_dataset}/{corpus}.jsonl (one line per LLM request)
 #   results/leakage/{train_dataset}/{corpus}.json, results/costs/{train_dataset}/estimate.md
 #   results/export/{train_dataset}/llm-requests.jsonl.gz (every paid-for answer)
+#   results/negatives/{train_dataset}/{corpus}/bm25-{human,corpus}.trec    train.smk
+#   results/indexes/bm25-corpus/{train_dataset}/{corpus}/ (source corpus)  train.smk
 #   results/trainsets/{train_dataset}/{corpus}.jsonl                       train.smk
 #   results/models/{arch}/{train_dataset}/{corpus}/seed{seed}/             train.smk
 #   results/indexes/bm25/{dataset}/, results/runs/{dataset}/{split}/bm25.trec

@@ -6,9 +6,11 @@ machine here cannot download the real checkpoints):
 
 - bi-encoder: E5-base-v2's shape (BERT-base: 12 layers, 768 hidden), ``train.train_bi_encoder``
   (MultipleNegativesRankingLoss, 7 hard negatives, batch 64, max_length 256) and
-  ``dense.encode_corpus_shard`` (batch 256);
+  ``dense.encode_corpus_shard`` (batch 256, max_length 512, in fp32, bf16 and fp16: the
+  ``precision`` of ``architectures.<a>``);
 - cross-encoder: MiniLM-L12-H384's shape, ``train.train_cross_encoder`` (batch 64 pairs,
-  max_length 512) and ``CrossEncoder.predict`` as ``retrieve.rerank`` calls it (batch 256).
+  max_length 512) and ``CrossEncoder.predict`` as ``retrieve.rerank`` calls it (batch 256; the
+  model loaded in each precision as ``retrieve.rerank_collections`` loads it).
 
 Passages are 70 words drawn from the tokenizer's vocabulary (about MS MARCO's length), queries 8.
 Usage (on the GPU machine; ``--tokenizer`` a BERT uncased tokenizer folder)::
@@ -128,18 +130,21 @@ def main() -> None:
             seconds = timed(lambda h=hyper, o=out: train_cross_encoder(str(trainset), ce, o, 1, h))
             record(f"cross-encoder training {precision}", "pairs", args.rows * 8, seconds)
 
-        shard = str(root / "shard.npy")
-        seconds = timed(lambda: encode_corpus_shard(bi, str(corpus), shard, 0, 1, "passage: ", 256, 256))
-        record("encoding fp32 (encode_corpus_shard)", "passages", args.passages, seconds)
-
-        model = load_cross_encoder(ce, max_length=512)
+        # inference in each precision the config allows (architectures.<a>.precision), the thesis'
+        # inference length (512; the passages are ~100 tokens, so it does not cut them)
         batch = [(text(rng, vocab, 8), text(rng, vocab, 70)) for _ in range(args.pairs)]
-        model.predict(batch[:512], batch_size=256)  # warm-up
-        seconds = timed(lambda: model.predict(batch, batch_size=256, show_progress_bar=False))
-        record("rerank fp32 (CrossEncoder.predict)", "pairs", args.pairs, seconds)
-        model.model.to(torch.bfloat16)
-        seconds = timed(lambda: model.predict(batch, batch_size=256, show_progress_bar=False))
-        record("rerank bf16 (same, weights in bf16)", "pairs", args.pairs, seconds)
+        for precision in ("fp32", "bf16", "fp16") if torch.cuda.is_available() else ("fp32",):
+            shard = str(root / f"shard-{precision}.npy")
+            seconds = timed(
+                lambda p=precision, s=shard: encode_corpus_shard(
+                    bi, str(corpus), s, 0, 1, "passage: ", 512, 256, precision=p
+                )
+            )
+            record(f"encoding {precision} (encode_corpus_shard)", "passages", args.passages, seconds)
+            model = load_cross_encoder(ce, max_length=512, precision=precision)
+            model.predict(batch[:512], batch_size=256)  # warm-up
+            seconds = timed(lambda m=model: m.predict(batch, batch_size=256, show_progress_bar=False))
+            record(f"rerank {precision} (CrossEncoder.predict, as retrieve.rerank)", "pairs", args.pairs, seconds)
 
     (args.out / "gpu.json").write_text(json.dumps(results, indent=1))
     lines = [

@@ -16,8 +16,9 @@ In a fresh copy of the workflow (what a clone holds; nothing is computed):
 4. One generator's sampling temperature changed (a config copy): ``snakemake -n`` lists the jobs
    the params trigger reruns; the script checks that they are exactly that generator's corpora
    and their descendants (by path) and prints the counts per rule.
-5. One BEIR dataset added out of domain (``beir-scidocs``): the jobs ``snakemake -n`` plans, per
-   rule (README, "Growing the grid"); and a generator's concurrency raised: nothing to do.
+5. One BEIR collection added out of domain (``beir-nfcorpus-dev``, NFCorpus's dev split: the
+   thesis grid has every public BEIR test set): the jobs ``snakemake -n`` plans, per rule
+   (README, "Growing the grid"); and a generator's concurrency raised: nothing to do.
 
 Dummy API keys are set for the copy (the ``onstart`` check refuses a real run without them;
 no job that would use them runs). Prints Markdown.
@@ -164,15 +165,16 @@ def main() -> None:
     for rule, count in grid.most_common():
         print(f"| {rule} | {reran.get(rule, 0)} | {count} |")
 
-    # growing the grid: one more BEIR dataset out of domain (README, "Growing the grid")
+    # growing the grid: one more collection out of domain (README, "Growing the grid"); the thesis
+    # grid holds every public BEIR test set, so the new one is NFCorpus's dev split
     added = yaml.safe_load((work / "config" / "config.yaml").read_text())
-    added["datasets"]["beir-scidocs"] = {"irds": {"test": "beir/scidocs/test"}, "splits": ["test"]}
-    added["evaluation"]["out_of_domain"].append({"dataset": "beir-scidocs", "split": "test"})
+    added["datasets"]["beir-nfcorpus-dev"] = {"irds": {"dev": "beir/nfcorpus/dev"}, "splits": ["dev"]}
+    added["evaluation"]["out_of_domain"].append({"dataset": "beir-nfcorpus-dev", "split": "dev"})
     (work / "config" / "added.yaml").write_text(yaml.safe_dump(added, sort_keys=False))
     added_wall, added_plan = snakemake(work, "-n", "--configfile", "config/added.yaml")
     grown = job_counts(added_plan)
     print(
-        f"\n### One BEIR dataset added (beir-scidocs, out of domain)\n\n"
+        f"\n### One BEIR dataset added (beir-nfcorpus-dev, out of domain)\n\n"
         f"`snakemake -n --configfile config/added.yaml` ({added_wall:.1f} s): **{sum(grown.values())} jobs**.\n"
     )
     print("| rule | jobs planned |")

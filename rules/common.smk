@@ -2,7 +2,7 @@ import re
 import sys
 
 from synthrank import config as config_schema
-from synthrank import grid
+from synthrank import grid, groups
 from synthrank.errors import SynthrankError
 
 try:
@@ -124,6 +124,28 @@ def test_collections():
 COLLECTIONS = [f"{c['dataset']}/{c['split']}" for _, c in test_collections()]
 
 
+def reported_collections():
+    """(domain, collection config) of every column of the results: test_collections(), with the
+    members of a group (``group:``, e.g. CQADupStack's 12 forums) replaced by one entry whose
+    "dataset" is the group's name (synthrank.groups); its metric files are group_metrics'.
+    """
+    return groups.reported_collections(config["evaluation"])
+
+
+# the results' columns (collections and groups), and each group's members
+REPORTED_COLLECTIONS = [
+    f"{c['dataset']}/{c['split']}" for _, c in reported_collections()
+]
+GROUP_MEMBERS = groups.group_members(config["evaluation"])
+GROUPS = sorted({column.split("/")[0] for column in GROUP_MEMBERS})
+
+
+def group_member_metrics(wildcards):
+    """Member collection -> its metric file, for a group's metric file (rule group_metrics)."""
+    members = GROUP_MEMBERS[f"{wildcards.group}/{wildcards.split}"]
+    return groups.member_files(members, wildcards.system)
+
+
 def evaluation_files(name, collections=None):
     """One file per test collection (default every one, in test_collections() order): "qrels",
     or the dataset's "corpus" or "queries"."""
@@ -138,6 +160,8 @@ def systems():
     """(arch, corpus, seed, system path) of every evaluated system, in table order."""
     rows = [("bm25", "BM25", 0, "bm25")]
     for arch, spec in ARCHS.items():
+        if spec["random_baseline"]:
+            rows.append((arch, "random", 0, f"{arch}/random"))
         if spec["untuned_baseline"]:
             rows.append((arch, "untuned", 0, f"{arch}/untuned"))
         for corpus in grid.arch_corpora(config, arch):
@@ -165,7 +189,7 @@ def metric_entries():
             "domain": domain,
             "metric": c["metric"],
         }
-        for domain, c in test_collections()
+        for domain, c in reported_collections()
         for arch, corpus, seed, system in systems()
     ]
 
@@ -193,7 +217,54 @@ def collection_setting(key, default):
     return setting
 
 
+def rerank_depth(wildcards):
+    """A params function: the reranking depth of the {system} wildcard's architecture when it is a
+    cross-encoder (None for first-stage runs): measures beyond it are not reported."""
+    arch = wildcards.system.split("/")[0]
+    return ARCHS[arch]["depth"] if arch in CROSS_ENCODERS else None
+
+
 def held_out_files(name):
     """evaluation_files of the collections held out of training data (training.held_out): the
     only evaluation files a corpus job reads."""
     return evaluation_files(name, grid.held_out_collections(config))
+
+
+# ---------------------------------------------------------------- hard negatives
+# Mined per corpus, for the queries it answers only, from the source its settings name
+# (synthrank.train): adding a corpus mines for it alone and reruns no other training set.
+
+
+def negatives(wildcards):
+    """A params function: the {corpus} wildcard's hard-negative settings, training.hard_negatives
+    with the corpus's own `negatives` over it (synthrank.grid.negatives_settings)."""
+    return grid.negatives_settings(config, wildcards.corpus)
+
+
+def trainset_negatives(wildcards):
+    """What a training set's negatives come from, by source: the training collection and BM25's
+    run over it (human), BM25's run over the corpus's own passages (corpus), or both."""
+    runs = f"results/negatives/{wildcards.train_dataset}/{wildcards.corpus}"
+    sources = grid.mined_sources(negatives(wildcards)["source"])
+    inputs = {}
+    if "human" in sources:
+        inputs["collection"] = dataset_file(wildcards.train_dataset, "corpus.jsonl")
+        inputs["collection_run"] = f"{runs}/bm25-human.trec"
+    if "corpus" in sources:
+        inputs["corpus_run"] = f"{runs}/bm25-corpus.trec"
+    return inputs
+
+
+def negatives_index(wildcards):
+    """The BM25 index a mining run searches: the training collection's (source human) or the
+    corpus's own passages' (source corpus)."""
+    if wildcards.source == "human":
+        return f"results/indexes/bm25/{wildcards.train_dataset}"
+    return f"results/indexes/bm25-corpus/{wildcards.train_dataset}/{wildcards.corpus}"
+
+
+def negatives_remove_query(wildcards):
+    """A params function: over the training collection, its dataset's `remove_query` (as its own
+    BM25 runs); over a corpus's passages never (a passage id is no query id)."""
+    dataset = config["datasets"][wildcards.train_dataset]
+    return wildcards.source == "human" and dataset["remove_query"]

@@ -4,7 +4,14 @@
 import os
 
 from synthrank.config import corpus_settings
-from synthrank.paradigms import GENERATED, HUMAN, MIXTURE, PARADIGMS, RELEASE
+from synthrank.paradigms import (
+    GENERATED,
+    HUMAN,
+    MIXTURE,
+    PARADIGMS,
+    RELEASE,
+    TRAINING_KEYS,
+)
 
 CORPORA = config["corpora"]
 GENERATION = config["generation"]
@@ -56,8 +63,13 @@ def corpus_spec_of(name, fetch_settings=True):
     """A corpus's config with its generator's resolved in (what build_corpus needs). Without
     fetch_settings, the generator's settings that only change how answers are fetched
     (synthrank.generator.FETCH_SETTINGS) are left out: the corpus jobs' params, so that changing
-    them reruns nothing (the job reads them from the config)."""
-    spec = {"name": name, **CORPORA[name]}
+    them reruns nothing (the job reads them from the config). A corpus's training settings
+    (synthrank.paradigms.TRAINING_KEYS: its `negatives`) are never part of it: they change its
+    training set, not its passages."""
+    spec = {
+        "name": name,
+        **{k: v for k, v in CORPORA[name].items() if k not in TRAINING_KEYS},
+    }
     if "generator" in spec:
         settings = GENERATORS[spec["generator"]]
         if not fetch_settings:
@@ -100,3 +112,31 @@ def needs_gpu(wildcards):
     """vLLM generation runs on a GPU; API-bound generation never holds one."""
     spec = CORPORA[wildcards.corpus]
     return int(GENERATORS[spec["generator"]]["backend"] == "vllm")
+
+
+def gpu_workload():
+    """What the cost estimate's GPU-hours read from the config (synthrank.cost_estimate.gpu_hours):
+    the models of each architecture, the corpora they train on, the test collections. No
+    fetch-only generator setting, so changing one reruns nothing."""
+    return {
+        "architectures": {
+            name: {**spec, "corpora": grid.arch_corpora(config, name)}
+            for name, spec in ARCHS.items()
+        },
+        "corpora": CORPORA,
+        # of the generators a corpus uses: one no corpus uses changes nothing
+        "samples_per_query": {
+            name: GENERATORS[name]["samples_per_query"]
+            for name in dict.fromkeys(
+                spec["generator"] for spec in CORPORA.values() if spec.get("generator")
+            )
+        },
+        "seeds": SEEDS,
+        "max_queries": TRAIN.get("max_queries"),
+        "hard_negatives": TRAIN["hard_negatives"],
+        "datasets": {
+            name: {key: spec[key] for key in ("irds", "path") if key in spec}
+            for name, spec in config["datasets"].items()
+        },
+        "collections": COLLECTIONS,
+    }

@@ -115,7 +115,8 @@ rule id_ood_figure:
         metric_label="official measure",
         caption="In-domain against out-of-domain effectiveness (average of each domain's "
         "collections, official measures) per architecture; colour: the corpus paradigm; "
-        "bars: ±1 std over seeds; BM25 (star) and the untuned model are baselines.",
+        "bars: ±1 std over seeds; BM25 (star), the untuned model and a random order of the "
+        "reranked candidates are baselines.",
     script:
         "../scripts/id_ood_figure.py"
 
@@ -133,7 +134,7 @@ rule gain_figure:
     conda:
         "../envs/reporting.yaml"
     params:
-        collections=COLLECTIONS,
+        collections=REPORTED_COLLECTIONS,
         metric_label="official measure",
         caption="Gain of each model over the same architecture trained on the human corpus of "
         "the same size, per test collection (seed-averaged; * significant after correction, "
@@ -159,6 +160,7 @@ rule size_figure:
         entries=metric_entries(),
         corpora=config["corpora"],
         max_queries=TRAIN.get("max_queries"),
+        negatives=grid.default_negatives(config),
         counted=unmixed_corpora(),
         metric_label="official measure",
         caption="Effectiveness (domain averages) against the number of training queries of "
@@ -216,3 +218,28 @@ rule check_bm25:
         bm25={"k1": config["bm25"]["k1"], "b": config["bm25"]["b"]},
     script:
         "../scripts/check_bm25.py"
+
+
+# The untuned bi-encoders against the published scores of their base model (expected.dense).
+rule check_dense:
+    input:
+        [path for files in dense_metric_files().values() for path in files.values()],
+    output:
+        report(
+            "results/checks/dense.json",
+            caption="../report/check_dense.rst",
+            category="Checks",
+        ),
+    log:
+        "logs/check_dense.log",
+    benchmark:
+        "benchmarks/check_dense.tsv"
+    localrule: True
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        expected=EXPECTED_DENSE,
+        architectures=dense_check_architectures(),
+        files=dense_metric_files(),
+    script:
+        "../scripts/check_dense.py"

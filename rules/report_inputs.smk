@@ -4,9 +4,12 @@
 from dataclasses import asdict
 
 from synthrank import grid
+from synthrank.checks import dense_checked, dense_settings
 from synthrank.report import system_label, table_caption
 
-FACETS = grid.corpus_facets(config["corpora"], TRAIN.get("max_queries"))
+FACETS = grid.corpus_facets(
+    config["corpora"], TRAIN.get("max_queries"), grid.default_negatives(config)
+)
 REFERENCES = grid.reference_corpora(FACETS)
 SIGNIFICANCE = config["significance"]
 TABLES = grid.EFFECTIVENESS_TABLES
@@ -17,6 +20,7 @@ FIGURES = [
     "cost-vs-effectiveness",
 ]
 EXPECTED_BM25 = config.get("expected", {}).get("bm25", [])
+EXPECTED_DENSE = config.get("expected", {}).get("dense", [])
 DOMAINS = {"ID": "in_domain", "OOD": "out_of_domain"}
 
 
@@ -28,7 +32,8 @@ def report_targets():
         ext=["csv", "md", "tex", "html"],
     )
     targets += expand("figures/{figure}.{ext}", figure=FIGURES, ext=["png", "pdf"])
-    return targets + (["results/checks/bm25.json"] if EXPECTED_BM25 else [])
+    targets += ["results/checks/bm25.json"] if EXPECTED_BM25 else []
+    return targets + (["results/checks/dense.json"] if EXPECTED_DENSE else [])
 
 
 def table_outputs(name):
@@ -126,6 +131,25 @@ def bm25_metric_files():
     """Collection -> the BM25 metric file, for every collection with expected scores."""
     collections = dict.fromkeys(c for e in EXPECTED_BM25 for c in e["scores"])
     return {c: f"results/metrics/{c}/bm25.json" for c in collections}
+
+
+def dense_check_architectures():
+    """Every bi-encoder architecture with an untuned baseline -> the settings its published
+    scores depend on (synthrank.checks.dense_settings)."""
+    return {
+        name: dense_settings(spec)
+        for name, spec in ARCHS.items()
+        if spec["kind"] == "bi-encoder" and spec["untuned_baseline"]
+    }
+
+
+def dense_metric_files():
+    """Architecture -> collection -> the untuned model's metric file, for every collection an
+    applicable expected.dense entry names."""
+    return {
+        arch: {c: f"results/metrics/{c}/{arch}/untuned.json" for c in collections}
+        for arch, collections in dense_checked(EXPECTED_DENSE, ARCHS).items()
+    }
 
 
 def by_kind(arch, *, cross_encoder, bi_encoder):

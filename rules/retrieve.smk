@@ -60,8 +60,9 @@ rule rerank:
     params:
         model=model_ref,
         depth=arch_setting("depth"),
-        max_length=arch_setting("train", "max_length"),
+        max_length=arch_setting("max_length"),
         batch_size=arch_setting("batch_size"),
+        precision=arch_setting("precision"),
     script:
         "../scripts/rerank.py"
 
@@ -87,8 +88,9 @@ rule encode_corpus_shard:
     params:
         model=model_ref,
         passage_prefix=arch_setting("passage_prefix"),
-        max_length=arch_setting("train", "max_length"),
+        max_length=arch_setting("max_length"),
         batch_size=arch_setting("batch_size"),
+        precision=arch_setting("precision"),
     script:
         "../scripts/encode_corpus_shard.py"
 
@@ -116,8 +118,9 @@ rule dense_retrieve:
         depth=arch_setting("depth"),
         query_prefix=arch_setting("query_prefix"),
         passage_prefix=arch_setting("passage_prefix"),
-        max_length=arch_setting("train", "max_length"),
+        max_length=arch_setting("max_length"),
         batch_size=arch_setting("batch_size"),
+        precision=arch_setting("precision"),
         remove_query=dataset_setting("remove_query"),
     script:
         "../scripts/dense_retrieve.py"

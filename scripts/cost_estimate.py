@@ -19,6 +19,7 @@ def main() -> None:
         sample_seed=params.sample_seed,
         evaluation_qrels=list(inputs.evaluation_qrels),
         cache_path=params.cache,
+        gpu=params.gpu,
     )
 
 

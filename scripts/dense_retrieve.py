@@ -16,6 +16,7 @@ def main() -> None:
         batch_size=p.batch_size,
         tag=snakemake.wildcards.arch,
         remove_query=p.remove_query,
+        precision=p.precision,
     )
 
 

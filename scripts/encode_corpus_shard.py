@@ -15,6 +15,7 @@ def main() -> None:
         passage_prefix=p.passage_prefix,
         max_length=p.max_length,
         batch_size=p.batch_size,
+        precision=p.precision,
     )
 
 

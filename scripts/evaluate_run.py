@@ -7,7 +7,8 @@ from synthrank.step import run
 
 def main() -> None:
     i, p = snakemake.input, snakemake.params
-    write_json(snakemake.output[0], evaluate_run(i.run, i.qrels, list(p.metrics), p.relevance_level))
+    result = evaluate_run(i.run, i.qrels, list(p.metrics), p.relevance_level, p.rerank_depth)
+    write_json(snakemake.output[0], result)
 
 
 run(snakemake, main)

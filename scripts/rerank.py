@@ -13,6 +13,7 @@ def main() -> None:
         max_length=p.max_length,
         batch_size=p.batch_size,
         tag=snakemake.wildcards.arch,
+        precision=p.precision,
     )
 
 

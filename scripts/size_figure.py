@@ -9,7 +9,7 @@ from synthrank.step import run
 
 def main() -> None:
     p = snakemake.params
-    facets = corpus_facets(p.corpora, p.max_queries)
+    facets = corpus_facets(p.corpora, p.max_queries, p.negatives)
     counted = {c: read_json(path)["queries"] for c, path in zip(p.counted, snakemake.input.stats, strict=True)}
     size_figure(
         collect_scores(p.entries),

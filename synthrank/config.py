@@ -14,7 +14,7 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
-from synthrank import paradigms
+from synthrank import groups, paradigms
 from synthrank.errors import SynthrankError
 from synthrank.schema import defaults, load_schema
 
@@ -87,23 +87,55 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
             check_collection(f"evaluation.{domain}.{i}", coll["dataset"], coll["split"])
     _check_generators(config, source)
     _check_corpora(config, source)
+    _check_negatives(config, source)
+    groups.check_groups(config, source)
+    # expected scores may name a collection or a group of them (its column, <group>/<split>)
     collections = {
         f"{c['dataset']}/{c['split']}" for d in ("in_domain", "out_of_domain") for c in config["evaluation"][d]
-    }
-    for i, setting in enumerate(config.get("expected", {}).get("bm25", [])):
-        for collection, values in setting["scores"].items():
-            where = f"{source}: expected.bm25.{i}.scores.{collection}"
-            if collection not in collections:
-                raise SynthrankError(f"{where}: not an evaluation collection (in_domain/out_of_domain)")
-            unknown = [m for m in values if m not in config["evaluation"]["metrics"]]
-            if unknown:
-                raise SynthrankError(f"{where}.{unknown[0]}: not in evaluation.metrics")
+    } | set(groups.group_members(config["evaluation"]))
+    for kind in ("bm25", "dense"):
+        for i, setting in enumerate(config.get("expected", {}).get(kind, [])):
+            for collection, values in setting["scores"].items():
+                where = f"{source}: expected.{kind}.{i}.scores.{collection}"
+                if collection not in collections:
+                    raise SynthrankError(f"{where}: not an evaluation collection (in_domain/out_of_domain) or group")
+                unknown = [m for m in values if m not in config["evaluation"]["metrics"]]
+                if unknown:
+                    raise SynthrankError(f"{where}.{unknown[0]}: not in evaluation.metrics")
     for name, arch in config["architectures"].items():
+        arch.setdefault("max_length", arch["train"]["max_length"])  # inference: as trained unless set
         if arch["kind"] == "cross-encoder" and (arch["query_prefix"] or arch["passage_prefix"]):
             raise SynthrankError(f"{source}: architectures.{name}: prefixes are for bi-encoders only")
+        if arch["kind"] == "cross-encoder":
+            _check_rerank_depth(config, source, name, arch["depth"])
+        elif "loss" in arch["train"]:
+            raise SynthrankError(
+                f"{source}: architectures.{name}.train.loss: a bi-encoder always trains with "
+                "MultipleNegativesRankingLoss; loss chooses a cross-encoder's"
+            )
+        elif arch["random_baseline"]:
+            raise SynthrankError(
+                f"{source}: architectures.{name}.random_baseline: a random order of BM25's candidates is a "
+                "cross-encoder's floor; a bi-encoder retrieves its own"
+            )
         unknown = [c for c in arch.get("corpora", []) if c not in config["corpora"]]
         if unknown:
             raise SynthrankError(f"{source}: architectures.{name}.corpora: {unknown[0]!r} is not defined under corpora")
+
+
+def _check_rerank_depth(config: MutableMapping[str, Any], source: str, name: str, depth: int) -> None:
+    """A table's measure must be one a rerank of the top ``depth`` can be scored on
+    (:func:`synthrank.evaluate.beyond_depth`)."""
+    from synthrank.evaluate import beyond_depth
+
+    for domain in ("in_domain", "out_of_domain"):
+        for i, coll in enumerate(config["evaluation"][domain]):
+            if beyond_depth(coll["metric"], depth):
+                raise SynthrankError(
+                    f"{source}: architectures.{name}.depth: {depth} is shallower than evaluation.{domain}.{i}.metric "
+                    f"{coll['metric']!r}: a rerank of the top {depth} cannot be scored there "
+                    "(raise the depth or pick a measure with a cutoff within it)"
+                )
 
 
 def _check_generators(config: MutableMapping[str, Any], source: str) -> None:
@@ -177,6 +209,37 @@ def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
             if pool_size < max(k, used):
                 raise SynthrankError(
                     f"{where}.exemplars: needs training.exemplar_pool.size >= {max(k, used)} (it is {pool_size})"
+                )
+
+
+def _check_negatives(config: MutableMapping[str, Any], source: str) -> None:
+    """Each corpus's hard-negative settings (``training.hard_negatives``, its own ``negatives`` over
+    them) can be met, and a mixture of one whole corpus (a copy of it) trains differently from it."""
+    default = config["training"]["hard_negatives"]
+    corpora = config["corpora"]
+
+    def settings(name: str) -> dict[str, Any]:
+        return {**default, **corpora[name].get("negatives", {})}
+
+    for name, corpus in corpora.items():
+        own = corpus.get("negatives", {})
+        merged = settings(name)
+        if merged["count"] > merged["depth"]:
+            where = f"corpora.{name}.negatives" if "count" in own or "depth" in own else "training.hard_negatives"
+            raise SynthrankError(
+                f"{source}: {where}.count: {merged['count']} negatives cannot be sampled from BM25's top "
+                f"{merged['depth']} (depth)"
+            )
+        parts = corpus.get("components") or []
+        if corpus["paradigm"] == paradigms.MIXTURE and len(parts) == 1:
+            part = parts[0]
+            whole = part if isinstance(part, str) else None
+            if isinstance(part, dict) and "queries" not in part and not part.get("offset", 0):
+                whole = part["corpus"]
+            if whole is not None and settings(whole) == merged:
+                raise SynthrankError(
+                    f"{source}: corpora.{name}: a mixture of the one whole corpus {whole!r} is a copy of it and would "
+                    "train the same models; give it its own 'negatives' (e.g. {source: corpus}) or remove it"
                 )
 
 

@@ -15,6 +15,14 @@ pass over the corpus.
 
 A corpus with ``shards == 1`` (small collections: the demo, most of BEIR) is encoded inside the
 search job itself, the same way, without a file: process start-up dominates small jobs.
+
+Batches: sentence-transformers' ``encode`` (and ``CrossEncoder.predict``, for reranking) already
+sorts the texts of each call by length, longest first, before cutting them into batches, and
+restores their order after, so a batch holds texts of about one length and pads little; each
+``encode`` call here is one chunk of ``ENCODE_CHUNK`` passages, enough for that sort to be near
+the corpus's own length distribution. Precision (``architectures.<a>.precision``): fp32, or the
+model's weights in bf16/fp16 on a CUDA GPU (:func:`synthrank.models.inference_dtype`); a
+half-precision model's embeddings are normalised here in float32 and stored as float32.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -71,12 +79,28 @@ def iter_shard(corpus: PathLike, shard: int, shards: int) -> Iterator[tuple[str,
             yield doc
 
 
+def half_precision(model: Any) -> bool:
+    """Whether a model's weights are bf16 or fp16 (:func:`synthrank.models.load_bi_encoder`)."""
+    return str(getattr(model, "dtype", "")) in ("torch.bfloat16", "torch.float16")
+
+
+def unit_embeddings(encode: Callable[..., Any], texts: list[str], batch_size: int, half: bool) -> np.ndarray:
+    """``encode(texts)`` as L2-normalised float32 rows. A float32 model normalises them itself (as
+    before precision was configurable); a half-precision one's are normalised here, in float32,
+    rather than in bf16's 8-bit mantissa."""
+    emb = encode(texts, batch_size=batch_size, normalize_embeddings=not half, convert_to_numpy=True)
+    emb = np.ascontiguousarray(emb, dtype=np.float32)
+    if half:
+        emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+    return emb
+
+
 def encode_chunks(model: SentenceTransformer, texts: Iterable[str], batch_size: int) -> Iterator[np.ndarray]:
     """Normalised float32 passage embeddings, ``ENCODE_CHUNK`` texts at a time."""
     stream = iter(texts)
+    half = half_precision(model)
     while chunk := list(islice(stream, ENCODE_CHUNK)):
-        emb = model.encode_document(chunk, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
-        yield np.ascontiguousarray(emb, dtype=np.float32)
+        yield unit_embeddings(model.encode_document, chunk, batch_size, half)
 
 
 def write_embeddings(path: PathLike, chunks: Iterable[np.ndarray], rows: int, dim: int) -> None:
@@ -117,6 +141,7 @@ def encode_corpus_shard(
     passage_prefix: str,
     max_length: int,
     batch_size: int,
+    precision: str = "fp32",
 ) -> int:
     """Encode one shard of a corpus into ``out``; returns its number of passages."""
     from synthrank.models import load_bi_encoder
@@ -125,7 +150,7 @@ def encode_corpus_shard(
     if n_docs == 0:
         raise SynthrankError(f"{corpus}: corpus is empty")
     rows = len(shard_positions(n_docs, shard, shards))
-    model = load_bi_encoder(model_ref, max_length, passage_prefix=passage_prefix)
+    model = load_bi_encoder(model_ref, max_length, passage_prefix=passage_prefix, precision=precision)
     dim = model.get_embedding_dimension()  # sentence-transformers >= 6.2
     if dim is None:
         raise SynthrankError(f"model {model_ref!r}: unknown embedding dimension")
@@ -211,8 +236,7 @@ def to_run(qids: Sequence[str], scores: np.ndarray, positions: np.ndarray, ids: 
 
 
 def encode_queries(model: SentenceTransformer, queries: dict[str, str], batch_size: int) -> np.ndarray:
-    emb = model.encode_query(list(queries.values()), batch_size=batch_size, normalize_embeddings=True)
-    return np.ascontiguousarray(emb, dtype=np.float32)
+    return unit_embeddings(model.encode_query, list(queries.values()), batch_size, half_precision(model))
 
 
 def search_corpus(
@@ -312,12 +336,15 @@ def dense_retrieve_collections(
     batch_size: int,
     tag: str,
     remove_query: bool = False,
+    precision: str = "fp32",
 ) -> None:
     """Dense retrieval for each (corpus, queries, qrels, output run, embedding shard files) with one
     loaded model; a collection without shard files has its corpus encoded in this job."""
     from synthrank.models import load_bi_encoder
 
-    model = load_bi_encoder(model_ref, max_length, query_prefix=query_prefix, passage_prefix=passage_prefix)
+    model = load_bi_encoder(
+        model_ref, max_length, query_prefix=query_prefix, passage_prefix=passage_prefix, precision=precision
+    )
     searcher = FlatSearcher()
     log.info("faiss exact inner-product search on %s", "GPU" if searcher.use_gpu else "CPU")
     encoded: dict[str, Any] = {}

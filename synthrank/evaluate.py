@@ -16,10 +16,17 @@ Two things here are not ``ranx.evaluate``, and why:
 
 Queries of the qrels that the run does not answer score 0; run queries without judgments are
 ignored (trec_eval's ``-c``, ranx's ``make_comparable``).
+
+A reranked run holds only the first stage's top ``depth`` candidates, reordered. A measure that
+looks deeper (Recall@1000 of a depth-100 rerank, or MAP and MRR without a cutoff) would score the
+first stage's candidate set, not the reranker, so it is not reported for such a run: the metric file
+names it under ``not_reported`` with the reason (:func:`beyond_depth`).
 """
 
 from __future__ import annotations
 
+import random
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -40,6 +47,20 @@ def parse_metric(metric: str) -> tuple[str, int, int]:
     except ValueError:
         raise SynthrankError(f"metrics: {metric!r} is not a metric name like 'ndcg@10' or 'map-l2'") from None
     return name, int(k), int(rel_lvl)
+
+
+def metric_cutoff(metric: str) -> int:
+    """The rank cutoff of a ranx metric name (``ndcg@10`` -> 10), 0 for a measure over the whole
+    ranking (``map``, ``mrr``). Parsed here without importing ranx, so config checks stay fast."""
+    match = re.search(r"@(\d+)", metric)
+    return int(match.group(1)) if match else 0
+
+
+def beyond_depth(metric: str, depth: int) -> bool:
+    """Whether ``metric`` looks deeper than a rerank of the top ``depth`` candidates: its cutoff is
+    larger than ``depth``, or it has none."""
+    cutoff = metric_cutoff(metric)
+    return cutoff == 0 or cutoff > depth
 
 
 #: ranx's measures that count a document as relevant or not (trec_eval's ``-l`` applies to them);
@@ -93,22 +114,91 @@ def per_query_scores(
     return out
 
 
-def evaluate_run(run_path: str, qrels_path: str, metrics: list[str], relevance_level: int = 1) -> dict[str, Any]:
+def evaluate_run(
+    run_path: str,
+    qrels_path: str,
+    metrics: list[str],
+    relevance_level: int = 1,
+    rerank_depth: int | None = None,
+) -> dict[str, Any]:
     """Mean and per-query values of ``metrics`` (ranx names, e.g. ``ndcg@10``) for one run file;
-    binary measures count grades >= ``relevance_level`` as relevant (trec_eval's ``-l``)."""
+    binary measures count grades >= ``relevance_level`` as relevant (trec_eval's ``-l``).
+
+    ``rerank_depth``: the run reranks the first stage's top ``rerank_depth`` candidates; measures
+    beyond that depth are listed under ``not_reported`` instead of scored."""
     if relevance_level < 1:
         raise SynthrankError(f"relevance_level: {relevance_level} is below 1 (grade 0 means not relevant)")
     qrels = read_qrels(qrels_path)
     if not qrels:
         raise SynthrankError(f"{qrels_path}: no relevance judgments")
     run = read_run(run_path)
-    per_query = per_query_scores(qrels, run, metrics, relevance_level)
+    skipped = {}
+    if rerank_depth is not None:
+        reason = (
+            f"beyond the reranking depth ({rerank_depth}): below it the run holds no candidates, so the value "
+            "would measure the first stage, not the reranker"
+        )
+        skipped = {m: reason for m in metrics if beyond_depth(m, rerank_depth)}
+    per_query = per_query_scores(qrels, run, [m for m in metrics if m not in skipped], relevance_level)
     return {
         "run": str(run_path),
         "qrels": str(qrels_path),
         "relevance_level": relevance_level,
+        "rerank_depth": rerank_depth,
+        "not_reported": skipped,
         "num_queries": len(qrels),
         "num_queries_answered": sum(1 for qid in qrels if run.get(qid)),
         "metrics": {metric: round(float(np.mean(list(values.values()))), 6) for metric, values in per_query.items()},
+        "per_query": per_query,
+    }
+
+
+def random_order_floor(
+    run_path: str,
+    qrels_path: str,
+    metrics: list[str],
+    depth: int,
+    relevance_level: int = 1,
+    permutations: int = 100,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """What a reranker scores by chance: the metrics of a uniformly random order of each query's
+    top ``depth`` first-stage candidates (the reranker's candidate set), per query the mean over
+    ``permutations`` seeded shuffles. A trained reranker within noise of this floor has learned
+    nothing; the tables show it as the ``<arch> / random`` row. Measures beyond ``depth`` are not
+    reported, as for a rerank (:func:`evaluate_run`)."""
+    if permutations < 1:
+        raise SynthrankError(f"permutations: {permutations} (at least 1)")
+    qrels = read_qrels(qrels_path)
+    if not qrels:
+        raise SynthrankError(f"{qrels_path}: no relevance judgments")
+    run = read_run(run_path)
+    candidates = {qid: trec_order(run.get(qid, {}))[:depth] for qid in sorted(qrels)}
+    reason = f"beyond the reranking depth ({depth})"
+    skipped = {m: reason for m in metrics if beyond_depth(m, depth)}
+    scored = [m for m in metrics if m not in skipped]
+    rng = random.Random(seed)
+    totals = {m: dict.fromkeys(candidates, 0.0) for m in scored}
+    for _ in range(permutations):
+        shuffled = {}
+        for qid, docs in candidates.items():
+            order = list(docs)
+            rng.shuffle(order)
+            shuffled[qid] = {doc: float(len(order) - i) for i, doc in enumerate(order)}
+        for metric, values in per_query_scores(qrels, shuffled, scored, relevance_level).items():
+            for qid, value in values.items():
+                totals[metric][qid] += value
+    per_query = {m: {qid: v / permutations for qid, v in values.items()} for m, values in totals.items()}
+    return {
+        "run": str(run_path),
+        "qrels": str(qrels_path),
+        "relevance_level": relevance_level,
+        "rerank_depth": depth,
+        "permutations": permutations,
+        "seed": seed,
+        "not_reported": skipped,
+        "num_queries": len(qrels),
+        "num_queries_answered": sum(1 for docs in candidates.values() if docs),
+        "metrics": {m: round(float(np.mean(list(v.values()))), 6) for m, v in per_query.items()},
         "per_query": per_query,
     }

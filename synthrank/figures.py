@@ -76,7 +76,7 @@ def domain_averages(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def _paradigm(arch: str, corpus: str, paradigms: Mapping[str, str]) -> str:
-    if arch == "bm25" or corpus == "untuned":
+    if arch == "bm25" or corpus in ("untuned", "random"):
         return BASELINE
     return paradigms.get(corpus, "trained")
 
@@ -86,7 +86,8 @@ def id_ood_figure(
 ) -> None:
     """ID average (x) against OOD average (y), one panel per architecture, colour = paradigm.
 
-    Points are means over seeds with ±1 std bars; BM25 (and the untuned model) are baselines."""
+    Points are means over seeds with ±1 std bars; BM25, the untuned model and the random order of
+    a reranker's candidates are baselines."""
     paradigms = paradigms or {}
     avgs = domain_averages(scores)
     if "OOD" not in set(avgs["domain"]):

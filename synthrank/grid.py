@@ -13,7 +13,10 @@ Corpus facets:
   takes the first N of the seeded training-query order; a mixture component
   ``{corpus: c, queries: N, offset: M}`` queries M..M+N of ``c``. All corpora draw from the same
   order, so a mixture's size is the number of distinct training queries its slices cover together
-  (``human`` 1k + ``few-shot`` 1k from query 1000: 2000).
+  (``human`` 1k + ``few-shot`` 1k from query 1000: 2000);
+- ``negatives``: where its training set's hard negatives come from (``human``, ``corpus`` or
+  ``both``; :func:`negatives_settings`). A mixture of one whole corpus is a copy of it
+  (:func:`copy_of`): the same passages, trained with other settings.
 
 The reference of a corpus is the human corpus (paradigm ``human``) of the same size; the tables
 test every other corpus against it, model by model (same architecture). A corpus without a
@@ -27,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from synthrank.errors import SynthrankError
-from synthrank.paradigms import HUMAN, MIXTURE, NAMES
+from synthrank.groups import collection_name, reported_collections
+from synthrank.paradigms import DEFAULT_NEGATIVES, HUMAN, MIXTURE, NAMES
 
 #: the order tables and figures show paradigms in (that of :mod:`synthrank.paradigms`)
 PARADIGM_ORDER = NAMES
@@ -47,7 +51,9 @@ class Facets:
     generators: tuple[str, ...]
     size: int | None  # training queries; None: every training query
     components: tuple[Component, ...] = field(default=())
-    limited: bool = False  # a small-corpus setting: it, or one of its components, has fewer queries
+    # a small-corpus setting: it, or one of its components, has fewer queries than the grid's full size
+    limited: bool = False
+    negatives: str = DEFAULT_NEGATIVES  # where its training set's hard negatives come from (:func:`negatives_settings`)
 
     @property
     def size_label(self) -> str:
@@ -93,12 +99,22 @@ def _components(name: str, spec: Mapping[str, Any]) -> tuple[Component, ...]:
     return tuple(parts)
 
 
-def corpus_facets(corpora: Mapping[str, Mapping[str, Any]], max_queries: int | None = None) -> dict[str, Facets]:
-    """Facets of every configured corpus (``corpora`` and ``training.max_queries`` of the config)."""
+def corpus_facets(
+    corpora: Mapping[str, Mapping[str, Any]], max_queries: int | None = None, negatives: str = DEFAULT_NEGATIVES
+) -> dict[str, Facets]:
+    """Facets of every configured corpus (``corpora``, ``training.max_queries`` and
+    ``training.hard_negatives.source`` of the config: ``negatives``, what a corpus without its own
+    ``negatives.source`` uses)."""
     facets: dict[str, Facets] = {}
+    # the grid's full size: every training query (max_queries, or all) unless every corpus that is
+    # not a mixture names its size; then the largest of them (the thesis: 10,000 queries)
+    sizes = [spec.get("queries") for spec in corpora.values() if spec.get("paradigm") != MIXTURE]
+    full = max_queries
+    if sizes and all(size is not None for size in sizes):
+        full = _min_size(max(sizes), max_queries)
 
     def cut(size: int | None) -> bool:
-        return size is not None and (max_queries is None or size < max_queries)
+        return size is not None and (full is None or size < full)
 
     def resolve(name: str, stack: tuple[str, ...]) -> Facets:
         if name in facets:
@@ -110,9 +126,10 @@ def corpus_facets(corpora: Mapping[str, Mapping[str, Any]], max_queries: int | N
         spec = corpora[name]
         paradigm = spec["paradigm"]
         own = _min_size(spec.get("queries"), max_queries)
+        source = (spec.get("negatives") or {}).get("source", negatives)
         if paradigm != MIXTURE:
             gens = (spec["generator"],) if spec.get("generator") else ()
-            facets[name] = Facets(name, paradigm, gens, own, limited=cut(own))
+            facets[name] = Facets(name, paradigm, gens, own, limited=cut(own), negatives=source)
             return facets[name]
         parts = _components(name, spec)
         slices: list[tuple[int, int | None]] = []
@@ -125,7 +142,9 @@ def corpus_facets(corpora: Mapping[str, Mapping[str, Any]], max_queries: int | N
             part_size = None if slices[-1][1] is None else slices[-1][1] - slices[-1][0]
             limited = limited or inner.limited or cut(part_size)
         size = _min_size(covered(slices), own)
-        facets[name] = Facets(name, MIXTURE, tuple(dict.fromkeys(gens)), size, parts, limited or cut(size))
+        facets[name] = Facets(
+            name, MIXTURE, tuple(dict.fromkeys(gens)), size, parts, limited or cut(size), negatives=source
+        )
         return facets[name]
 
     for name in corpora:
@@ -142,6 +161,43 @@ def reference_corpora(facets: Mapping[str, Facets]) -> dict[str, str | None]:
     return {name: humans.get(f.size) for name, f in facets.items() if f.paradigm != HUMAN}
 
 
+# ---------------------------------------------------------------- hard negatives
+
+
+def negatives_settings(config: Mapping[str, Any], corpus: str) -> dict[str, Any]:
+    """A corpus's hard-negative settings (count, depth, seed, source): ``training.hard_negatives``
+    with the corpus's own ``negatives`` over it. They are the params of its training set and its
+    mining runs, so changing them reruns those, and that corpus's models, only."""
+    training = config["training"].get("hard_negatives") or {}
+    return {"source": DEFAULT_NEGATIVES, **training, **(config["corpora"][corpus].get("negatives") or {})}
+
+
+def default_negatives(config: Mapping[str, Any]) -> str:
+    """The hard-negative source of a corpus without its own (``training.hard_negatives.source``)."""
+    return str((config["training"].get("hard_negatives") or {}).get("source", DEFAULT_NEGATIVES))
+
+
+def mined_sources(source: str) -> tuple[str, ...]:
+    """The BM25 candidate runs a hard-negative source reads: ``human`` the one over the training
+    collection, ``corpus`` the one over the corpus's own passages, ``both`` the two."""
+    return ("human", "corpus") if source == "both" else (source,)
+
+
+def copy_of(facet: Facets) -> str | None:
+    """The corpus whose passages a mixture of one whole corpus holds (a copy of it, trained under
+    other settings, e.g. its own ``negatives``); None for every other corpus."""
+    if facet.paradigm == MIXTURE and len(facet.components) == 1:
+        part = facet.components[0]
+        if part.queries is None and part.offset == 0:
+            return part.corpus
+    return None
+
+
+def _passages(facet: Facets) -> object:
+    """What a corpus's passages are: two corpora with the same value hold the same passages."""
+    return copy_of(facet) or (facet.components if facet.paradigm == MIXTURE else facet.name)
+
+
 # ---------------------------------------------------------------- tables
 
 
@@ -154,7 +210,8 @@ class TableSpec:
     rows: tuple[tuple[str, str], ...]  # (arch, corpus); arch "bm25" with corpus "BM25" is BM25
     collections: tuple[str, ...]
     averages: tuple[str, ...]  # "ID" and/or "OOD"
-    facet_columns: tuple[str, ...] = ()  # among "paradigm", "generator", "queries", "components", "reference"
+    # among "paradigm", "generator", "queries", "components", "reference", "negatives"
+    facet_columns: tuple[str, ...] = ()
     empty: str = ""  # why the table has no rows (then it is written with this one explanatory row)
 
 
@@ -166,11 +223,13 @@ EFFECTIVENESS_TABLES = (
     "mixtures",
     "small-corpus",
     "generators",
+    "negatives",
 )
 
 
 def _collections(config: Mapping[str, Any], domain: str) -> tuple[str, ...]:
-    return tuple(f"{c['dataset']}/{c['split']}" for c in config["evaluation"][domain])
+    """A domain's columns: its collections, a group of them as one (``<group>/<split>``, synthrank.groups)."""
+    return tuple(collection_name(c) for d, c in reported_collections(config["evaluation"]) if d == domain)
 
 
 def _archs(config: Mapping[str, Any], kind: str | None = None) -> list[str]:
@@ -200,7 +259,8 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
     has no rows and says why in ``empty``: every table target exists for every config, so a
     report or a paper draft never points at a missing file.
     """
-    facets = corpus_facets(config["corpora"], config["training"].get("max_queries"))
+    default = default_negatives(config)
+    facets = corpus_facets(config["corpora"], config["training"].get("max_queries"), default)
     refs = reference_corpora(facets)
     ident, ood = _collections(config, "in_domain"), _collections(config, "out_of_domain")
     every = ident + ood
@@ -208,7 +268,9 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
     corpora = list(facets)
 
     def with_baselines(arch: str) -> list[tuple[str, str]]:
-        rows = [(arch, "untuned")] if config["architectures"][arch].get("untuned_baseline") else []
+        spec = config["architectures"][arch]
+        rows = [(arch, "random")] if spec.get("random_baseline") else []
+        rows += [(arch, "untuned")] if spec.get("untuned_baseline") else []
         return rows + [(arch, c) for c in arch_corpora(config, arch)]
 
     if name in ("cross-encoder-id", "cross-encoder-ood", "bi-encoder-id", "bi-encoder-ood"):
@@ -224,7 +286,8 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
         return TableSpec(name, title, tuple(rows), columns, ("ID",) if domain == "id" else ("OOD",))
 
     if name == "mixtures":
-        mixtures = [c for c in corpora if facets[c].paradigm == MIXTURE]
+        # a mixture of one whole corpus is a copy of it (the negatives table shows it)
+        mixtures = [c for c in corpora if facets[c].paradigm == MIXTURE and not copy_of(facets[c])]
         if not mixtures:
             return TableSpec(name, "mixtures vs human", (), every, both, empty="no mixture corpus in this config")
         shown: list[str] = []
@@ -259,6 +322,23 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
         rows = _trained(config, shown + generated)
         return TableSpec(name, title, tuple(rows), every, both, ("paradigm", "generator", "queries"))
 
+    if name == "negatives":
+        title = "hard-negative source"
+        other = [c for c in corpora if facets[c].negatives != default]
+        if not other:
+            why = f"no corpus takes its hard negatives from another source than the default ({default}) in this config"
+            return TableSpec(name, title, (), every, both, empty=why)
+        shown = []
+        for corpus in other:  # each next to the corpus with the same passages and the default source
+            twins = [
+                c
+                for c in corpora
+                if c != corpus and facets[c].negatives == default and _passages(facets[c]) == _passages(facets[corpus])
+            ]
+            shown.extend([*twins[:1], corpus])
+        rows = _trained(config, list(dict.fromkeys(shown)))
+        return TableSpec(name, title, tuple(rows), every, both, ("negatives", "components", "reference"))
+
     raise SynthrankError(f"no table named {name!r} (known: {', '.join(EFFECTIVENESS_TABLES)})")
 
 
@@ -275,6 +355,7 @@ def facet_values(facet: Facets | None, columns: Sequence[str], reference: str | 
         "paradigm": facet.paradigm,
         "generator": ", ".join(facet.generators) or "-",
         "queries": facet.size_label,
+        "negatives": facet.negatives,
         "components": " + ".join(
             f"{p.corpus}"
             + ("" if p.queries is None else f" ({p.queries})")
@@ -304,10 +385,11 @@ def numeric_sizes(facets: Mapping[str, Facets], counted: Mapping[str, int]) -> d
 
 
 def series_label(facet: Facets) -> str:
-    """A corpus family for plots: its paradigm and generator(s), e.g. ``zero-shot / gpt-4.1-mini``."""
-    if not facet.generators:
-        return facet.paradigm
-    return f"{facet.paradigm} / {', '.join(facet.generators)}"
+    """A corpus family for plots: its paradigm and generator(s), e.g. ``zero-shot / gpt-4.1-mini``,
+    and its hard-negative source where it is not the thesis default (``..., corpus negatives``)."""
+    label = f"{facet.paradigm} / {', '.join(facet.generators)}" if facet.generators else facet.paradigm
+    # corpora of one family mined another way are another series (the thesis default is unmarked)
+    return label if facet.negatives == DEFAULT_NEGATIVES else f"{label}, {facet.negatives} negatives"
 
 
 def held_out_collections(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -148,9 +148,9 @@ def read_texts(path: str | os.PathLike[str], id_key: str = "_id") -> dict[str, s
     return {str(r[id_key]): str(r["text"]) for r in iter_jsonl(path, required=(id_key, "text"))}
 
 
-def read_qrels(path: str | os.PathLike[str]) -> Qrels:
-    """Read a BEIR qrels TSV (``query-id corpus-id score``, header optional)."""
-    qrels: Qrels = {}
+def iter_qrels(path: str | os.PathLike[str]) -> Iterator[tuple[str, str, int]]:
+    """Stream the ``(query id, document id, grade)`` judgments of a BEIR qrels TSV (``query-id
+    corpus-id score``, header optional)."""
     for lineno, line in _lines(path):
         fields = line.rstrip("\n").split("\t")
         if not line.strip() or (lineno == 1 and fields[0] == "query-id"):
@@ -161,9 +161,17 @@ def read_qrels(path: str | os.PathLike[str]) -> Qrels:
             )
         qid, docid, score = fields
         try:
-            qrels.setdefault(qid, {})[docid] = int(score)
+            grade = int(score)
         except ValueError:
             raise SynthrankError(f"{path}:{lineno}: score {quoted(score)} is not an integer") from None
+        yield qid, docid, grade
+
+
+def read_qrels(path: str | os.PathLike[str]) -> Qrels:
+    """Read a BEIR qrels TSV (``query-id corpus-id score``, header optional)."""
+    qrels: Qrels = {}
+    for qid, docid, score in iter_qrels(path):
+        qrels.setdefault(qid, {})[docid] = score
     return qrels
 
 
@@ -175,9 +183,8 @@ def write_qrels(path: str | os.PathLike[str], qrels: Qrels) -> None:
                 handle.write(f"{qid}\t{docid}\t{score}\n")
 
 
-def read_run(path: str | os.PathLike[str]) -> Run:
-    """Read a TREC run file into ``{qid: {docid: score}}``."""
-    run: Run = {}
+def iter_run(path: str | os.PathLike[str]) -> Iterator[tuple[str, str, float]]:
+    """Stream the ``(query id, document id, score)`` lines of a TREC run file, never the whole run."""
     for lineno, line in _lines(path):
         fields = line.split()
         if not fields:
@@ -185,9 +192,17 @@ def read_run(path: str | os.PathLike[str]) -> Run:
         if len(fields) != 6:
             raise SynthrankError(f"{path}:{lineno}: expected 6 fields of a TREC run, got {len(fields)}")
         try:
-            run.setdefault(fields[0], {})[fields[2]] = float(fields[4])
+            score = float(fields[4])
         except ValueError:
             raise SynthrankError(f"{path}:{lineno}: score {quoted(fields[4])} is not a number") from None
+        yield fields[0], fields[2], score
+
+
+def read_run(path: str | os.PathLike[str]) -> Run:
+    """Read a TREC run file into ``{qid: {docid: score}}``."""
+    run: Run = {}
+    for qid, docid, score in iter_run(path):
+        run.setdefault(qid, {})[docid] = score
     return run
 
 
@@ -204,7 +219,13 @@ def write_run(path: str | os.PathLike[str], run: Mapping[str, Mapping[str, float
     """Write a TREC run, each query's documents in trec_eval's order (score descending, ties by
     docid descending: :func:`trec_order`), so the rank column is the rank evaluated."""
     with atomic_write(path) as handle:
-        for qid in sorted(run):
-            ranked = [(docid, run[qid][docid]) for docid in trec_order(run[qid])]
-            for rank, (docid, score) in enumerate(ranked, start=1):
-                handle.write(f"{qid} Q0 {docid} {rank} {score:.8f} {tag}\n")
+        handle.writelines(run_lines(run, tag))
+
+
+def run_lines(run: Mapping[str, Mapping[str, float]], tag: str) -> Iterator[str]:
+    """The lines of a TREC run as :func:`write_run` writes them (queries sorted by id), for a run
+    written part by part."""
+    for qid in sorted(run):
+        ranked = [(docid, run[qid][docid]) for docid in trec_order(run[qid])]
+        for rank, (docid, score) in enumerate(ranked, start=1):
+            yield f"{qid} Q0 {docid} {rank} {score:.8f} {tag}\n"

@@ -13,7 +13,7 @@ import importlib.util
 import os
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from synthrank.errors import SynthrankError
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from sentence_transformers.cross_encoder import CrossEncoder
 
 PYPI_PREFIX = "pypi:"
+#: inference precision (``architectures.<a>.precision``) -> the torch dtype of the weights (None: as
+#: loaded, float32). Half precision is for CUDA GPUs (bf16 on Ampere/Hopper); on a CPU it is refused.
+PRECISIONS = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}
 
 
 def resolve_model(ref: str) -> str:
@@ -54,12 +57,34 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def load_bi_encoder(ref: str, max_length: int, query_prefix: str = "", passage_prefix: str = "") -> SentenceTransformer:
-    """Load a bi-encoder with its query/passage prompts (E5's ``query: `` / ``passage: ``)."""
+def inference_dtype(precision: str) -> Any:
+    """The torch dtype a model's weights are cast to for inference (None: keep float32).
+
+    bf16/fp16 need a CUDA GPU: on a CPU the job stops with one line, as training does for its
+    ``precision`` (synthrank.train)."""
+    if precision not in PRECISIONS:
+        raise SynthrankError(f"inference precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if PRECISIONS[precision] is None:
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        raise SynthrankError(f"inference precision {precision} needs a CUDA GPU (none here); use fp32 on a CPU")
+    return getattr(torch, PRECISIONS[precision])
+
+
+def load_bi_encoder(
+    ref: str, max_length: int, query_prefix: str = "", passage_prefix: str = "", precision: str = "fp32"
+) -> SentenceTransformer:
+    """Load a bi-encoder with its query/passage prompts (E5's ``query: `` / ``passage: ``), its
+    weights in ``precision`` (:func:`inference_dtype`)."""
     path = resolve_model(ref)  # a bad reference fails before the slow import
+    dtype = inference_dtype(precision)  # and so does half precision without a GPU
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(path, device=_device())
+    if dtype is not None:
+        model.to(dtype)
     # The architecture's config is the one source of the prefixes, for base models and for
     # the checkpoints trained from them alike; encode_query/encode_document apply them.
     model.prompts.update({"query": query_prefix, "document": passage_prefix})
@@ -67,12 +92,17 @@ def load_bi_encoder(ref: str, max_length: int, query_prefix: str = "", passage_p
     return model
 
 
-def load_cross_encoder(ref: str, max_length: int) -> CrossEncoder:
-    """Load a cross-encoder; a bi-encoder checkpoint gets a fresh one-logit head."""
+def load_cross_encoder(ref: str, max_length: int, precision: str = "fp32") -> CrossEncoder:
+    """Load a cross-encoder, its weights in ``precision`` (:func:`inference_dtype`); a bi-encoder
+    checkpoint gets a fresh one-logit head."""
     path = resolve_model(ref)  # a bad reference fails before the slow import
+    dtype = inference_dtype(precision)  # and so does half precision without a GPU
     from sentence_transformers.cross_encoder import CrossEncoder
 
-    return CrossEncoder(path, num_labels=1, max_length=max_length, device=_device())
+    model = CrossEncoder(path, num_labels=1, max_length=max_length, device=_device())
+    if dtype is not None:
+        model.to(dtype)  # predict() returns its scores as float32
+    return model
 
 
 def _device() -> str:

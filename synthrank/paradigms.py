@@ -3,7 +3,9 @@
 Everything that names a paradigm takes it from here: the config schema's enum (filled in by
 :mod:`synthrank.config`), the corpus builders (:mod:`synthrank.corpora`), the grid and its plot
 order (:mod:`synthrank.grid`), the release cards (:mod:`synthrank.release`) and the corpus rules
-(``rules/corpora.smk``). Imports nothing, so any module (and the Snakefile) can read it.
+(``rules/corpora.smk``). So does every name of a hard-negative source (:data:`NEGATIVE_SOURCES`,
+the schema's other enum filled in from here). Imports nothing, so any module (and the Snakefile)
+can read it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ class Paradigm:
     description: str
 
 
-_GENERATION_KEYS = frozenset({"generator", "template", "queries", "samples_per_query"})
+#: corpus settings that shape its training set, not its passages: they reach the training-set
+#: rule only (a corpus job's params leave them out, so changing them regenerates nothing)
+TRAINING_KEYS = frozenset({"negatives"})
+_GENERATION_KEYS = frozenset({"generator", "template", "queries", "samples_per_query"}) | TRAINING_KEYS
 
 #: every paradigm, in the order tables and figures show them
 PARADIGMS: dict[str, Paradigm] = {
@@ -45,7 +50,7 @@ PARADIGMS: dict[str, Paradigm] = {
             HUMAN,
             generated=False,
             exemplars=None,
-            keys=frozenset({"queries"}),
+            keys=frozenset({"queries"}) | TRAINING_KEYS,
             description="the judged-relevant passages of the training queries, as the source collection has them",
         ),
         Paradigm(
@@ -76,14 +81,14 @@ PARADIGMS: dict[str, Paradigm] = {
             MIXTURE,
             generated=False,
             exemplars=None,
-            keys=frozenset({"components"}),
+            keys=frozenset({"components"}) | TRAINING_KEYS,
             description="the concatenation of other corpora, each cut to a slice of the training-query order",
         ),
         Paradigm(
             RELEASE,
             generated=False,
             exemplars=None,
-            keys=frozenset({"path"}),
+            keys=frozenset({"path"}) | TRAINING_KEYS,
             description="a released corpus read back from its release folder, byte for byte",
         ),
     )
@@ -93,3 +98,13 @@ PARADIGMS: dict[str, Paradigm] = {
 NAMES: tuple[str, ...] = tuple(PARADIGMS)
 #: the paradigms whose passages an LLM writes
 GENERATED: tuple[str, ...] = tuple(name for name, p in PARADIGMS.items() if p.generated)
+
+#: where a training set's hard negatives come from (``training.hard_negatives.source``, a corpus's
+#: ``negatives.source``): BM25's top ``depth`` for the query, then a seeded sample
+NEGATIVE_SOURCES: dict[str, str] = {
+    "human": "BM25 over the human training collection, minus the passages the training qrels judge for the query",
+    "corpus": "label-free: BM25 over the corpus's own passages, minus the query's own passage(s)",
+    "both": "the two lists merged alternately by rank (each minus what either excludes), cut to depth",
+}
+#: the thesis setting (the schema's default)
+DEFAULT_NEGATIVES = "human"

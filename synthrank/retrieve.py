@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
@@ -55,12 +56,20 @@ def _pyserini(module: str) -> Any:
 
 def build_bm25_index(corpus_path: str, index_dir: str, threads: int = 1, batch_size: int = 10_000) -> int:
     """Index a canonical corpus with Lucene (one ``contents`` field), streaming in batches."""
+    return index_documents(iter_corpus(corpus_path), index_dir, corpus_path, threads, batch_size)
+
+
+def index_documents(
+    documents: Iterable[tuple[str, str]], index_dir: str, source: str, threads: int = 1, batch_size: int = 10_000
+) -> int:
+    """Index ``(document id, text)`` pairs with Lucene (one ``contents`` field), in batches;
+    ``source`` names where they come from in the error for none."""
     lucene = _pyserini("pyserini.index.lucene")
     count = 0
     with atomic_dir(index_dir) as tmp:
         writer = lucene.LuceneIndexer(str(tmp), threads=threads)
         batch: list[dict[str, str]] = []
-        for docid, text in tqdm(iter_corpus(corpus_path), desc="index", unit=" doc", mininterval=5):
+        for docid, text in tqdm(documents, desc="index", unit=" doc", mininterval=5):
             batch.append({"id": docid, "contents": text})
             if len(batch) >= batch_size:
                 writer.add_batch_dict(batch)
@@ -71,7 +80,7 @@ def build_bm25_index(corpus_path: str, index_dir: str, threads: int = 1, batch_s
             count += len(batch)
         writer.close()
     if count == 0:
-        raise SynthrankError(f"{corpus_path}: corpus is empty")
+        raise SynthrankError(f"{source}: corpus is empty")
     return count
 
 
@@ -128,10 +137,18 @@ def rerank(
 
 
 def rerank_collections(
-    model_ref: str, jobs: list[tuple[str, str, str, str, str]], depth: int, max_length: int, batch_size: int, tag: str
+    model_ref: str,
+    jobs: list[tuple[str, str, str, str, str]],
+    depth: int,
+    max_length: int,
+    batch_size: int,
+    tag: str,
+    precision: str = "fp32",
 ) -> None:
-    """Rerank each (first-stage run, corpus, queries, qrels, output run) with one loaded model."""
-    model = load_cross_encoder(model_ref, max_length=max_length)
+    """Rerank each (first-stage run, corpus, queries, qrels, output run) with one loaded model, its
+    weights in ``precision`` (synthrank.models.inference_dtype). ``CrossEncoder.predict`` sorts a
+    collection's pairs by length before batching them (see :func:`rerank`): no sort here."""
+    model = load_cross_encoder(model_ref, max_length=max_length, precision=precision)
     for first_stage, corpus, queries, qrels, out in jobs:
         log.info("rerank %s", first_stage)
         write_run(out, rerank(model, first_stage, judged_queries(queries, qrels), corpus, depth, batch_size), tag)

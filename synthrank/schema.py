@@ -30,6 +30,10 @@ def load_schema() -> dict[str, Any]:
     schema = dict(yaml.safe_load(_schema_text()))
     corpus = schema["properties"]["corpora"]["additionalProperties"]
     corpus["properties"]["paradigm"]["enum"] = list(paradigms.NAMES)
+    # the hard-negative sources, in training.hard_negatives and in a corpus's own negatives
+    training = schema["properties"]["training"]["properties"]
+    for section in (training["hard_negatives"], corpus["properties"]["negatives"]):
+        section["properties"]["source"]["enum"] = list(paradigms.NEGATIVE_SOURCES)
     return schema
 
 

@@ -100,3 +100,72 @@ def test_bad_yaml_file(tmp_path: Path) -> None:
     path.write_text("datasets: [\n")
     with pytest.raises(SynthrankError, match=r"c\.yaml: not valid YAML"):
         config.load(path)
+
+
+def test_a_rerank_must_reach_the_tables_measure() -> None:
+    cfg = demo()
+    cfg["architectures"]["cross-encoder"]["depth"] = 5  # the demo's collections are scored by ndcg@10
+    assert check(cfg) == (
+        "demo.yaml: architectures.cross-encoder.depth: 5 is shallower than evaluation.in_domain.0.metric "
+        "'ndcg@10': a rerank of the top 5 cannot be scored there (raise the depth or pick a measure with a "
+        "cutoff within it)"
+    )
+    cfg["evaluation"]["in_domain"][0]["metric"] = "ndcg@5"
+    cfg["evaluation"]["out_of_domain"][0]["metric"] = "mrr"  # no cutoff: the whole ranking
+    assert "evaluation.out_of_domain.0.metric 'mrr'" in check(cfg)
+
+
+def test_the_random_floor_is_a_cross_encoder_row() -> None:
+    cfg = demo()
+    cfg["architectures"]["bi-encoder"]["random_baseline"] = True
+    assert "architectures.bi-encoder.random_baseline: a random order of BM25's candidates" in check(cfg)
+
+
+def test_hard_negative_sources_and_their_errors() -> None:
+    cfg = demo()
+    valid = config.validate(deepcopy(cfg), "demo.yaml")
+    assert valid["training"]["hard_negatives"]["source"] == "human"  # the thesis default
+    cfg["training"]["hard_negatives"]["source"] = "labels"
+    assert check(cfg) == (
+        "demo.yaml: training.hard_negatives.source: 'labels' is not one of ['human', 'corpus', 'both']"
+    )
+    cfg = demo()
+    cfg["corpora"]["human"]["negatives"] = {"source": "mined"}
+    assert check(cfg).startswith("demo.yaml: corpora.human.negatives.source: 'mined' is not one of")
+    cfg["corpora"]["human"]["negatives"] = {"sorce": "corpus"}
+    assert check(cfg).startswith("demo.yaml: corpora.human.negatives.sorce: unknown key")
+    cfg["corpora"]["human"]["negatives"] = {"count": 50}  # the demo mines BM25's top 20
+    assert check(cfg) == (
+        "demo.yaml: corpora.human.negatives.count: 50 negatives cannot be sampled from BM25's top 20 (depth)"
+    )
+    cfg = demo()
+    cfg["training"]["hard_negatives"]["count"] = 21
+    assert check(cfg).startswith("demo.yaml: training.hard_negatives.count: 21 negatives cannot be sampled")
+
+
+def test_a_copy_of_a_corpus_must_train_differently() -> None:
+    cfg = demo()
+    cfg["corpora"]["copy"] = {"paradigm": "mixture", "components": ["human"]}
+    assert check(cfg) == (
+        "demo.yaml: corpora.copy: a mixture of the one whole corpus 'human' is a copy of it and would train the "
+        "same models; give it its own 'negatives' (e.g. {source: corpus}) or remove it"
+    )
+    cfg["corpora"]["copy"]["components"] = [{"corpus": "human"}]
+    assert "corpora.copy: a mixture of the one whole corpus 'human'" in check(cfg)
+    cfg["corpora"]["copy"]["negatives"] = {"source": "corpus"}
+    valid = config.validate(deepcopy(cfg), "demo.yaml")
+    assert valid["corpora"]["copy"]["negatives"] == {"source": "corpus"}
+    cfg["corpora"]["copy"]["components"] = [{"corpus": "human", "queries": 10}]  # a slice, not a copy
+    del cfg["corpora"]["copy"]["negatives"]
+    config.validate(deepcopy(cfg), "demo.yaml")
+
+
+def test_a_loss_is_chosen_for_cross_encoders_only() -> None:
+    cfg = demo()
+    cfg["architectures"]["cross-encoder"]["train"]["loss"] = "lambda"
+    config.validate(deepcopy(cfg), "demo.yaml")
+    cfg["architectures"]["cross-encoder"]["train"]["loss"] = "hinge"
+    assert "architectures.cross-encoder.train.loss: 'hinge' is not one of" in check(cfg)
+    cfg = demo()
+    cfg["architectures"]["bi-encoder"]["train"]["loss"] = "bce"
+    assert "architectures.bi-encoder.train.loss: a bi-encoder always trains with" in check(cfg)

@@ -47,8 +47,19 @@ def test_estimate_counts_the_prompts_generation_would_send(demo_files: dict[str,
     summary = json.loads(out_json.read_text(encoding="utf-8"))
     assert summary["total_usd_max"] == pytest.approx(sum(r["usd_max"] for r in rows), abs=1e-4)
     table = out_md.read_text(encoding="utf-8").splitlines()
-    assert table[-1].startswith("| **total** | | 16 |")
-    assert any(line.startswith("| fsu | gpt (batch) | 6 |") for line in table)
+    assert table[-3].startswith("| **total** | | 16 (16) |")
+    assert any(line.startswith("| fsu | gpt (batch) | 6 (6) |") for line in table)
+
+
+def test_a_request_another_corpus_sends_is_paid_once(demo_files: dict[str, str], tmp_path: Path) -> None:
+    files = (demo_files["cooking-corpus"], demo_files["cooking-queries"], demo_files["cooking-train"])
+    # the 4-query corpus's prompts are the first 4 of the 10-query one's: the cache answers them
+    specs = [spec("zs", "zero-shot", 10), spec("zs-4", "zero-shot", 4), spec("fsu", "few-shot-unsupervised", 4)]
+    out_json, out_md = tmp_path / "estimate.json", tmp_path / "estimate.md"
+    rows = estimate(specs, str(out_json), str(out_md), *files, evaluation_qrels=[demo_files["cooking-test"]])
+    assert [(r["requests"], r["requests_paid"]) for r in rows] == [(10, 10), (4, 0), (4, 4)]
+    assert rows[1]["prompt_tokens"] == 0 and rows[1]["usd_max"] == 0
+    assert rows[2]["usd_max"] > 0
 
 
 def test_observed_completion_length_from_the_cache(tmp_path: Path) -> None:
@@ -61,3 +72,97 @@ def test_observed_completion_length_from_the_cache(tmp_path: Path) -> None:
     cache.put("other", {"model": "other"}, {"choices": [], "usage": {"completion_tokens": 999}})
     assert observed_completion_tokens(str(cache_path), "gpt-x") == 20
     assert observed_completion_tokens(str(cache_path), "missing") is None
+
+
+# ---------------------------------------------------------------- GPU-hours
+
+
+def workload(tmp_path: Path) -> dict:
+    """A grid of one cross-encoder and one bi-encoder, two corpora (one a mixture), two seeds,
+    on a BEIR set by ir_datasets id and a local folder."""
+    folder = tmp_path / "local"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text("".join(f'{{"_id": "d{i}", "text": "t"}}\n' for i in range(1000)))
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\t1\nq2\td3\t1\n")
+    hyper = {"epochs": 1, "batch_size": 64, "learning_rate": 2e-5}
+    return {
+        "architectures": {
+            "ce": {
+                "kind": "cross-encoder",
+                "depth": 100,
+                "precision": "fp32",
+                "corpora": ["h", "mix"],
+                "train": {**hyper, "precision": "bf16"},
+            },
+            "bi": {
+                "kind": "bi-encoder",
+                "depth": 1000,
+                "precision": "fp16",
+                "untuned_baseline": True,
+                "corpora": ["h"],
+                "train": {**hyper, "precision": "bf16"},
+            },
+        },
+        "corpora": {
+            "h": {"paradigm": "human", "queries": 1000},
+            "g": {"paradigm": "zero-shot", "generator": "gpt", "queries": 1000},
+            "mix": {"paradigm": "mixture", "components": ["h", {"corpus": "g", "queries": 500, "offset": 100}]},
+        },
+        "samples_per_query": {"gpt": 2},
+        "seeds": [1, 2],
+        "max_queries": None,
+        "hard_negatives": {"count": 7},
+        "datasets": {
+            "scifact": {"irds": {"test": "beir/scifact/test"}},
+            "local": {"path": str(folder)},
+            "other": {"irds": {"test": "beir/not-listed"}},
+        },
+        "collections": ["scifact/test", "local/test", "other/test"],
+    }
+
+
+def test_gpu_hours_per_stage_from_the_throughput_table(tmp_path: Path) -> None:
+    from synthrank.cost_estimate import GPU_THROUGHPUT, gpu_hours, training_rows
+
+    work = workload(tmp_path)
+    assert training_rows(work, "h", 5000) == 1000
+    assert training_rows(work, "mix", 5000) == 1000 + 500 * 2  # a slice of g's 1000 queries, 2 passages each
+    assert training_rows(work, "h", 600) == 600  # fewer training queries than the corpus asks for
+    gpu = gpu_hours(work, 5000)
+    rows = {(r["stage"], r["arch"]): r for r in gpu["rows"]}
+    # cross-encoder training: (1000 + 2000 rows) x 2 seeds x (1 positive + 7 negatives) pairs, bf16's rate
+    train_ce = rows[("train", "ce")]
+    assert (train_ce["models"], train_ce["items"]) == (4, 3000 * 2 * 8)
+    assert train_ce["per_second"] == GPU_THROUGHPUT[("train", "cross-encoder", "bf16")][0] == 1131.0
+    assert train_ce["gpu_hours"] == round(48000 / 1131 / 3600, 2)
+    # reranking: judged queries (scifact 300 + the local folder's 2) x depth 100, 4 models, fp32
+    rerank = rows[("rerank", "ce")]
+    assert (rerank["models"], rerank["items"], rerank["per_second"]) == (4, 4 * 302 * 100, 3113.0)
+    # encoding: scifact's 5,183 + the folder's 1,000 passages for 2 trained models + the untuned one,
+    # at fp32's measured rate (the fp16 figure is an open assumption)
+    encode = rows[("encode", "bi")]
+    assert (encode["models"], encode["items"], encode["per_second"]) == (3, 3 * 6183, 1656.0)
+    assert encode["basis"].startswith("assumption") and rerank["basis"].startswith("measured")
+    assert gpu["unknown_sizes"] == ["other/test"]
+
+
+def test_the_estimate_writes_the_gpu_hours(demo_files: dict[str, str], tmp_path: Path) -> None:
+    files = (demo_files["cooking-corpus"], demo_files["cooking-queries"], demo_files["cooking-train"])
+    out_json, out_md = tmp_path / "estimate.json", tmp_path / "estimate.md"
+    estimate([spec("zs", "zero-shot", 4)], str(out_json), str(out_md), *files, gpu=workload(tmp_path))
+    summary = json.loads(out_json.read_text(encoding="utf-8"))
+    assert summary["total_gpu_hours"] == pytest.approx(sum(r["gpu_hours"] for r in summary["gpu"]["rows"]), abs=0.01)
+    text = out_md.read_text(encoding="utf-8")
+    assert "| encoding test corpora | bi | 3 | 18,549 passages | 1,656 (assumption: fp32's measured rate" in text
+    assert "Left out, sizes unknown: other/test" in text
+    assert text.index("| **total** | | 4 (4) |") < text.index("GPU-hours")  # after the LLM table
+
+
+def test_collection_sizes_are_ir_datasets_own() -> None:
+    """The size table is ir_datasets' metadata (shipped with the package: no download)."""
+    ir_datasets = pytest.importorskip("ir_datasets")
+    from synthrank.cost_estimate import COLLECTION_SIZES
+
+    for dataset_id, (docs, queries) in COLLECTION_SIZES.items():
+        dataset = ir_datasets.load(dataset_id)
+        assert (dataset.docs_count(), dataset.queries_count()) == (docs, queries), dataset_id

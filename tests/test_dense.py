@@ -126,3 +126,67 @@ def test_remove_query_drops_the_query_itself_and_keeps_k(tmp_path: Path) -> None
     )
     assert "q1" not in removed["q1"] and len(removed["q1"]) == 3
     assert list(removed["q1"])[:2] == list(kept["q1"])[1:]  # the same ranking without the query, one more
+
+
+# ---------------------------------------------------------------- precision and length-ordered batches
+
+
+def test_half_precision_is_refused_on_a_cpu() -> None:
+    """bf16/fp16 weights are for a CUDA GPU: on a CPU the job stops in one line, before loading."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is here: half precision is allowed")
+    for precision in ("bf16", "fp16"):
+        with pytest.raises(SynthrankError) as info:
+            load_bi_encoder(MINILM, 64, precision=precision)
+        assert str(info.value) == f"inference precision {precision} needs a CUDA GPU (none here); use fp32 on a CPU"
+    with pytest.raises(SynthrankError, match="inference precision 'int8' is not one of fp32, bf16, fp16"):
+        load_bi_encoder(MINILM, 64, precision="int8")
+
+
+def test_half_precision_embeddings_are_normalised_in_float32() -> None:
+    """A float32 model normalises its own embeddings (the path as before); a half-precision
+    model's are normalised here, in float32, after the cast."""
+    calls = []
+
+    def encode(texts, batch_size, normalize_embeddings, convert_to_numpy):
+        calls.append(normalize_embeddings)
+        return np.array([[3.0, 4.0], [0.0, 2.0]], dtype=np.float16)[: len(texts)]
+
+    half = dense.unit_embeddings(encode, ["a", "b"], 8, half=True)
+    assert half.dtype == np.float32 and calls == [False]
+    np.testing.assert_allclose(half, [[0.6, 0.8], [0.0, 1.0]], rtol=1e-7)
+    full = dense.unit_embeddings(encode, ["a"], 8, half=False)
+    assert calls == [False, True] and full.dtype == np.float32 and full.shape == (1, 2)
+
+
+# Length-ordered batches against one text per batch (no padding at all), fp32 on this CPU: the
+# embeddings may differ in the last bits (padded positions are masked, but the matrix shapes
+# differ), by at most ORDERED_TOLERANCE; the rankings may not differ at all.
+ORDERED_TOLERANCE = 1e-5
+
+
+@pytest.mark.heavy
+def test_length_ordered_batches_encode_as_one_text_at_a_time(cooking: dict) -> None:
+    """sentence-transformers' encode sorts each call's texts by length (longest first) before
+    batching, so synthrank does not: this pins that behaviour (a batch's texts are of about one
+    length) and that the batched, padded path gives the unpadded path's embeddings and ranking."""
+    model = load_bi_encoder(MINILM, 128, query_prefix="query: ", passage_prefix="passage: ")
+    texts = [text for _, text in iter_corpus(cooking["corpus"])][:96]
+    batches: list[list[int]] = []
+    preprocess = model.preprocess
+
+    def spy(inputs, *args, **kwargs):
+        batches.append([len(text) for text in inputs])
+        return preprocess(inputs, *args, **kwargs)
+
+    model.preprocess = spy
+    batched = np.concatenate(list(dense.encode_chunks(model, texts, batch_size=16)))
+    del model.preprocess
+    lengths = [n for batch in batches for n in batch]
+    assert len(batches) == 6 and lengths == sorted(lengths, reverse=True)  # sorted across the whole call
+    single = np.concatenate([next(dense.encode_chunks(model, [text], batch_size=1)) for text in texts])
+    assert np.abs(batched - single).max() <= ORDERED_TOLERANCE
+    queries = dense.encode_queries(model, cooking["queries"], batch_size=16)
+    np.testing.assert_array_equal(np.argsort(-(queries @ batched.T), axis=1), np.argsort(-(queries @ single.T), axis=1))

@@ -93,3 +93,40 @@ def test_relevance_level_applies_to_binary_measures_only(tmp_path: Path) -> None
     assert (level1["relevance_level"], level2["relevance_level"]) == (1, 2)
     with pytest.raises(SynthrankError, match="relevance_level: 0 is below 1"):
         evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), metrics, relevance_level=0)
+
+
+def test_a_rerank_is_not_scored_beyond_its_depth(tmp_path: Path) -> None:
+    write_qrels(tmp_path / "q.tsv", {"q1": {"d1": 1, "d9": 1}})
+    write_run(tmp_path / "r.trec", {"q1": {"d2": 0.9, "d1": 0.8}}, tag="t")
+    metrics = ["ndcg@2", "recall@2", "recall@100", "map", "mrr"]
+    reranked = evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), metrics, rerank_depth=2)
+    # within the depth: scored as for any run
+    assert reranked["metrics"] == {"ndcg@2": pytest.approx(0.3868528, abs=1e-6), "recall@2": 0.5}
+    # deeper cutoffs and measures without one would score the first stage's candidate set
+    assert set(reranked["not_reported"]) == {"recall@100", "map", "mrr"}
+    assert "beyond the reranking depth (2)" in reranked["not_reported"]["map"]
+    assert set(reranked["per_query"]) == {"ndcg@2", "recall@2"}
+    first_stage = evaluate_run(str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), metrics)
+    assert set(first_stage["metrics"]) == set(metrics) and first_stage["not_reported"] == {}
+    assert first_stage["rerank_depth"] is None and reranked["rerank_depth"] == 2
+
+
+def test_random_order_floor_is_the_chance_score_of_the_candidates(tmp_path: Path) -> None:
+    from synthrank.evaluate import random_order_floor
+
+    write_qrels(tmp_path / "q.tsv", {"q1": {"d1": 1}, "q2": {"d9": 1}})
+    # q1: the relevant document is one of the 2 candidates reranked; q2: it is below the depth
+    write_run(
+        tmp_path / "r.trec", {"q1": {"d2": 0.9, "d1": 0.8, "d3": 0.1}, "q2": {"d8": 1.0, "d7": 0.5, "d9": 0.2}}, tag="t"
+    )
+    args = (str(tmp_path / "r.trec"), str(tmp_path / "q.tsv"), ["mrr@2", "recall@2", "recall@100"], 2)
+    floor = random_order_floor(*args, permutations=4000, seed=3)
+    # q1's relevant document comes first in half the orders: MRR 1 or 1/2, expected 3/4
+    assert floor["per_query"]["mrr@2"]["q1"] == pytest.approx(0.75, abs=0.02)
+    assert floor["per_query"]["mrr@2"]["q2"] == 0.0 and floor["per_query"]["recall@2"] == {"q1": 1.0, "q2": 0.0}
+    assert floor["metrics"]["mrr@2"] == pytest.approx(0.375, abs=0.01)
+    assert set(floor["not_reported"]) == {"recall@100"}
+    assert (floor["rerank_depth"], floor["permutations"], floor["seed"]) == (2, 4000, 3)
+    assert random_order_floor(*args, permutations=50, seed=1) == random_order_floor(*args, permutations=50, seed=1)
+    with pytest.raises(SynthrankError, match="permutations: 0"):
+        random_order_floor(*args, permutations=0)

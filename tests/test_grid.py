@@ -66,6 +66,30 @@ def test_training_sample_caps_every_size() -> None:
     assert f["human-1k+fss-gpt-5k"].size == 2000 and f["human-1k+fss-gpt-5k"].limited
 
 
+def test_the_full_size_is_the_largest_when_every_corpus_names_one() -> None:
+    # the thesis grid: every corpus names its size; 10k is the full grid, 1k/2k/5k are small-corpus cells
+    sized = {
+        "human": {"paradigm": "human", "queries": 10000},
+        "human-1k": {"paradigm": "human", "queries": 1000},
+        "zs-gpt": {"paradigm": "zero-shot", "generator": "gpt", "template": "t", "queries": 10000},
+        "human+zs-gpt": {"paradigm": "mixture", "components": ["human", "zs-gpt"]},
+        "human-1k+zs-gpt-2k": {
+            "paradigm": "mixture",
+            "components": [{"corpus": "human", "queries": 1000}, {"corpus": "zs-gpt", "queries": 1000, "offset": 1000}],
+        },
+    }
+    f = corpus_facets(sized)
+    assert {name: f[name].limited for name in sized} == {
+        "human": False,
+        "human-1k": True,
+        "zs-gpt": False,
+        "human+zs-gpt": False,
+        "human-1k+zs-gpt-2k": True,
+    }
+    small = table_spec("small-corpus", grid_config(sized))
+    assert list(dict.fromkeys(c for _, c in small.rows)) == ["human-1k", "human-1k+zs-gpt-2k", "human"]
+
+
 def test_references_are_human_corpora_of_the_same_size() -> None:
     refs = reference_corpora(corpus_facets(CORPORA))
     assert refs["zs-gpt"] == "human" and refs["human+zs-gpt"] == "human"
@@ -179,3 +203,67 @@ def test_covered_counts_distinct_queries() -> None:
     assert covered([(0, 10), (5, 15), (30, 31)]) == 16
     assert covered([(0, 10), (3, None)]) is None
     assert covered([]) == 0
+
+
+def test_the_negatives_table_sets_each_other_source_beside_its_default_twin() -> None:
+    from synthrank.grid import copy_of, mined_sources, negatives_settings
+    from synthrank.paradigms import DEFAULT_NEGATIVES, NEGATIVE_SOURCES
+
+    assert DEFAULT_NEGATIVES == "human" and list(NEGATIVE_SOURCES) == ["human", "corpus", "both"]
+    spec = table_spec("negatives", grid_config())
+    assert spec.rows == () and spec.empty == (
+        "no corpus takes its hard negatives from another source than the default (human) in this config"
+    )
+    corpora = {
+        **CORPORA,
+        "zs-gpt-own": {"paradigm": "mixture", "components": ["zs-gpt"], "negatives": {"source": "corpus"}},
+        "fss-gpt": {**CORPORA["fss-gpt"], "negatives": {"source": "both", "count": 2}},  # no default twin
+    }
+    cfg = grid_config(corpora)
+    cfg["training"]["hard_negatives"] = {"count": 7, "depth": 100, "seed": 42, "source": "human"}
+    spec = table_spec("negatives", cfg)
+    assert [c for a, c in spec.rows if a == "ce"] == ["fss-gpt", "zs-gpt", "zs-gpt-own"]  # config order
+    assert spec.facet_columns == ("negatives", "components", "reference") and spec.averages == ("ID", "OOD")
+    facets = corpus_facets(corpora)
+    assert copy_of(facets["zs-gpt-own"]) == "zs-gpt" and copy_of(facets["human+zs-gpt"]) is None
+    assert facet_values(facets["zs-gpt-own"], spec.facet_columns, "human") == {
+        "negatives": "corpus",
+        "components": "zs-gpt",
+        "reference": "human",
+    }
+    assert facet_values(facets["zs-gpt"], ("negatives",)) == {"negatives": "human"}
+    # a copy is no mixture: the mixtures table leaves it to this one
+    assert "zs-gpt-own" not in {c for _, c in table_spec("mixtures", cfg).rows}
+    assert series_label(facets["zs-gpt-own"]) == "mixture / gpt, corpus negatives"
+    assert negatives_settings(cfg, "fss-gpt") == {"count": 2, "depth": 100, "seed": 42, "source": "both"}
+    assert negatives_settings(cfg, "zs-gpt")["source"] == "human"
+    assert mined_sources("both") == ("human", "corpus") and mined_sources("corpus") == ("corpus",)
+
+    # with label-free mining as the default, the corpora mined from the human collection are the others
+    cfg["training"]["hard_negatives"]["source"] = "corpus"
+    cfg["corpora"] = {
+        **CORPORA,
+        "zs-gpt-human": {"paradigm": "mixture", "components": ["zs-gpt"], "negatives": {"source": "human"}},
+    }
+    assert [c for a, c in table_spec("negatives", cfg).rows if a == "be"] == ["zs-gpt", "zs-gpt-human"]
+    assert corpus_facets(cfg["corpora"], None, "corpus")["zs-gpt"].negatives == "corpus"
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml", "micro.yaml", "shared-data.yaml"])
+def test_every_table_has_a_spec_for_every_shipped_config(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from synthrank import config
+
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(repo)
+    cfg = config.load(repo / "config" / name)
+    for table in EFFECTIVENESS_TABLES:
+        spec = table_spec(table, cfg)
+        assert spec.rows or spec.empty, (name, table)
+    ablation = table_spec("negatives", cfg)
+    if name == "config.yaml":  # the thesis grid's ablation: zero-shot-gpt with label-free negatives beside itself
+        assert [c for a, c in ablation.rows if a == "cross-encoder"] == [
+            "zero-shot-gpt",
+            "zero-shot-gpt-corpus-negatives",
+        ]

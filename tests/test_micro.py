@@ -108,6 +108,7 @@ AGGREGATES = {
     "size_figure",
     "cost_figure",
     "check_bm25",
+    "check_dense",
     "leakage_report",
     "cost_estimate",
     "export_generation",
@@ -195,7 +196,10 @@ def test_grow_a_seed_a_corpus_and_an_architecture(micro_run: Path, micro_config:
     corpus = dict(micro_config)
     corpus["corpora"] = {**micro_config["corpora"], "human-4": {"paradigm": "human", "queries": 4}}
     expected = {job("human_corpus", **T, corpus="human-4"), job("training_set", **T, corpus="human-4")}
-    expected |= {job("release_corpus", **T, corpus="human-4")}
+    expected |= {
+        job("release_corpus", **T, corpus="human-4"),
+        job("negatives_run", **T, corpus="human-4", source="human"),
+    }
     assert cells(planned(micro_run, corpus, "corpus")) == expected | trained(["human-4"]) | runs(
         COLLECTIONS, ["human-4"]
     )
@@ -203,7 +207,7 @@ def test_grow_a_seed_a_corpus_and_an_architecture(micro_run: Path, micro_config:
     arch = dict(micro_config)
     arch["architectures"] = {
         **micro_config["architectures"],
-        "cross-encoder-b": {**micro_config["architectures"]["cross-encoder"], "depth": 5},
+        "cross-encoder-b": {**micro_config["architectures"]["cross-encoder"], "depth": 20},
     }
     expected = trained(CORPORA, archs=("cross-encoder-b",)) | runs(
         COLLECTIONS, CORPORA, archs={"cross-encoder-b": "rerank"}
@@ -228,15 +232,27 @@ def test_grow_a_generator(micro_run: Path, micro_config: dict) -> None:
     }
     expected = {job("fetch_llm_gguf", generator="smollm2-cold"), job("generated_corpus", **T, corpus="zero-shot-cold")}
     expected |= {job("training_set", **T, corpus="zero-shot-cold"), job("release_corpus", **T, corpus="zero-shot-cold")}
+    expected |= {job("negatives_run", **T, corpus="zero-shot-cold", source="human")}
     expected |= trained(["zero-shot-cold"]) | runs(COLLECTIONS, ["zero-shot-cold"])
     jobs = planned(micro_run, cfg, "generator")
     assert cells(jobs) == expected
     assert job("leakage_report", **T, corpus="zero-shot-cold") in jobs
 
 
+def test_a_corpus_negatives_source_reruns_its_training_set_only(micro_run: Path, micro_config: dict) -> None:
+    cfg = {**micro_config, "corpora": dict(micro_config["corpora"])}
+    cfg["corpora"]["zero-shot-smollm2"] = {**cfg["corpora"]["zero-shot-smollm2"], "negatives": {"source": "corpus"}}
+    corpus = {**T, "corpus": "zero-shot-smollm2"}
+    expected = {job("corpus_bm25_index", **corpus), job("negatives_run", **corpus, source="corpus")}
+    expected |= (
+        {job("training_set", **corpus)} | trained(["zero-shot-smollm2"]) | runs(COLLECTIONS, ["zero-shot-smollm2"])
+    )
+    assert cells(planned(micro_run, cfg, "negatives")) == expected  # no corpus, release or other training set
+
+
 def test_evaluation_settings_rerun_no_generation_or_training(micro_run: Path, micro_config: dict) -> None:
     deeper = {**micro_config, "architectures": dict(micro_config["architectures"])}
-    deeper["architectures"]["cross-encoder"] = {**deeper["architectures"]["cross-encoder"], "depth": 5}
+    deeper["architectures"]["cross-encoder"] = {**deeper["architectures"]["cross-encoder"], "depth": 20}
     assert cells(planned(micro_run, deeper, "depth")) == runs(COLLECTIONS, CORPORA, archs={"cross-encoder": "rerank"})
 
     fewer = {**micro_config, "evaluation": {**micro_config["evaluation"], "metrics": ["ndcg@10", "mrr@10"]}}

