@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from synthrank.errors import SynthrankError
-from synthrank.io import read_qrels, read_run, trec_order
+from synthrank.io import Qrels, Run, read_qrels, read_run, trec_order
 
 
 def parse_metric(metric: str) -> tuple[str, int, int]:
@@ -114,6 +114,23 @@ def per_query_scores(
     return out
 
 
+def _judged_run(run_path: str, qrels_path: str) -> tuple[Qrels, Run]:
+    """The qrels (at least one judgment, else a one-line error) and the run."""
+    qrels = read_qrels(qrels_path)
+    if not qrels:
+        raise SynthrankError(f"{qrels_path}: no relevance judgments")
+    return qrels, read_run(run_path)
+
+
+def _beyond(metrics: list[str], depth: int) -> dict[str, str]:
+    """The measures a rerank of the top ``depth`` is not scored on, each with the reason."""
+    reason = (
+        f"beyond the reranking depth ({depth}): below it the run holds no candidates, so the value "
+        "would measure the first stage, not the reranker"
+    )
+    return {m: reason for m in metrics if beyond_depth(m, depth)}
+
+
 def evaluate_run(
     run_path: str,
     qrels_path: str,
@@ -128,17 +145,8 @@ def evaluate_run(
     beyond that depth are listed under ``not_reported`` instead of scored."""
     if relevance_level < 1:
         raise SynthrankError(f"relevance_level: {relevance_level} is below 1 (grade 0 means not relevant)")
-    qrels = read_qrels(qrels_path)
-    if not qrels:
-        raise SynthrankError(f"{qrels_path}: no relevance judgments")
-    run = read_run(run_path)
-    skipped = {}
-    if rerank_depth is not None:
-        reason = (
-            f"beyond the reranking depth ({rerank_depth}): below it the run holds no candidates, so the value "
-            "would measure the first stage, not the reranker"
-        )
-        skipped = {m: reason for m in metrics if beyond_depth(m, rerank_depth)}
+    qrels, run = _judged_run(run_path, qrels_path)
+    skipped = _beyond(metrics, rerank_depth) if rerank_depth is not None else {}
     per_query = per_query_scores(qrels, run, [m for m in metrics if m not in skipped], relevance_level)
     return {
         "run": str(run_path),
@@ -169,13 +177,9 @@ def random_order_floor(
     reported, as for a rerank (:func:`evaluate_run`)."""
     if permutations < 1:
         raise SynthrankError(f"permutations: {permutations} (at least 1)")
-    qrels = read_qrels(qrels_path)
-    if not qrels:
-        raise SynthrankError(f"{qrels_path}: no relevance judgments")
-    run = read_run(run_path)
+    qrels, run = _judged_run(run_path, qrels_path)
     candidates = {qid: trec_order(run.get(qid, {}))[:depth] for qid in sorted(qrels)}
-    reason = f"beyond the reranking depth ({depth})"
-    skipped = {m: reason for m in metrics if beyond_depth(m, depth)}
+    skipped = _beyond(metrics, depth)
     scored = [m for m in metrics if m not in skipped]
     rng = random.Random(seed)
     totals = {m: dict.fromkeys(candidates, 0.0) for m in scored}

@@ -82,13 +82,18 @@ def _needed_queries(
     unjudged = [qid for qid in needed if qid not in judged]
     if unjudged:
         raise SynthrankError(f"{passages_path}: query id {unjudged[0]!r} is not a judged training query")
+    return _query_texts(queries_path, needed, qrels_path), judged
+
+
+def _query_texts(queries_path: str, needed: Collection[str], where: str) -> dict[str, str]:
+    """The texts of the ``needed`` query ids, in their order; ``where`` names the file that asked."""
     texts = {
         str(r["_id"]): str(r["text"]) for r in iter_jsonl(queries_path, ("_id", "text")) if str(r["_id"]) in needed
     }
     missing = [qid for qid in needed if qid not in texts]
     if missing:
-        raise SynthrankError(f"{qrels_path}: query id {missing[0]!r} is not in {queries_path}")
-    return {qid: texts[qid] for qid in needed}, judged
+        raise SynthrankError(f"{where}: query id {missing[0]!r} is not in {queries_path}")
+    return {qid: texts[qid] for qid in needed}
 
 
 def build_trainset(
@@ -179,13 +184,7 @@ def _corpus_queries(passages_path: str, queries_path: str) -> dict[str, str]:
     needed = dict.fromkeys(str(r["query_id"]) for r in iter_jsonl(passages_path, ("query_id", "passage_id", "text")))
     if not needed:
         raise SynthrankError(f"{passages_path}: the passage corpus is empty")
-    texts = {
-        str(r["_id"]): str(r["text"]) for r in iter_jsonl(queries_path, ("_id", "text")) if str(r["_id"]) in needed
-    }
-    missing = [qid for qid in needed if qid not in texts]
-    if missing:
-        raise SynthrankError(f"{passages_path}: query id {missing[0]!r} is not in {queries_path}")
-    return {qid: texts[qid] for qid in needed}
+    return _query_texts(queries_path, needed, passages_path)
 
 
 def mine_candidates(
