@@ -53,10 +53,13 @@ def cluster():
 
 
 def small_grid(workdir: Path) -> None:
-    """The demo cut to one corpus, one architecture and one seed: ingestion, BM25, a training
-    set, training, dense retrieval, metrics (sbatch) and the table and figure (local)."""
+    """The demo cut to one corpus, one architecture, one seed and its in-domain collection: ingestion,
+    BM25, mining, a training set, training, dense retrieval, metrics (sbatch) and the table and
+    figure (local): every kind of job once, each through sbatch's start-up."""
     config = yaml.safe_load((workdir / "config" / "demo.yaml").read_text())
     config["corpora"] = {"human": config["corpora"]["human"]}
+    del config["datasets"]["demo-astronomy"]
+    config["evaluation"]["out_of_domain"] = []
     bi_encoder = config["architectures"]["bi-encoder"]
     bi_encoder["train"]["epochs"] = 1
     config["architectures"] = {"bi-encoder": bi_encoder}

@@ -296,6 +296,7 @@ AGGREGATES = [
 ]
 CHAINS = [
     "results/corpora/demo-cooking/zero-shot-smollm2.jsonl",
+    "results/negatives/demo-cooking/zero-shot-smollm2/bm25-human.trec",
     "results/trainsets/demo-cooking/zero-shot-smollm2.jsonl",
     "results/models/cross-encoder/demo-cooking/human/seed1",
     "results/runs/demo-cooking/test/cross-encoder/demo-cooking/human/seed1.trec",
@@ -329,7 +330,7 @@ def test_demo_is_byte_reproducible(demo_run: Path, tmp_path: Path) -> None:
     for cache in (workdir / "results" / "cache").glob("llm-requests.sqlite*"):
         cache.unlink()
     before = {p: p.stat().st_mtime_ns for p in workdir.rglob("*") if p.is_file()}
-    for targets, jobs in ((AGGREGATES, 4), (CHAINS, 9)):
+    for targets, jobs in ((AGGREGATES, 4), (CHAINS, 10)):
         done = snakemake(workdir, *targets, "--force", "--workflow-profile", "profiles/demo")
         assert done.returncode == 0, done.stderr[-4000:]
         assert re.search(rf"^total\s+{jobs}$", done.stderr, re.M), done.stderr[-3000:]
