@@ -160,10 +160,8 @@ def systems():
     """(arch, corpus, seed, system path) of every evaluated system, in table order."""
     rows = [("bm25", "BM25", 0, "bm25")]
     for arch, spec in ARCHS.items():
-        if spec["random_baseline"]:
-            rows.append((arch, "random", 0, f"{arch}/random"))
-        if spec["untuned_baseline"]:
-            rows.append((arch, "untuned", 0, f"{arch}/untuned"))
+        for name in grid.baselines(spec):
+            rows.append((arch, name, 0, f"{arch}/{name}"))
         for corpus in grid.arch_corpora(config, arch):
             for seed in SEEDS:
                 rows.append(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from synthrank.grid import BASELINES
 from synthrank.io import atomic_write
 
 DOMAIN_LABELS = {"in_domain": "ID", "out_of_domain": "OOD"}
@@ -76,7 +77,7 @@ def domain_averages(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def _paradigm(arch: str, corpus: str, paradigms: Mapping[str, str]) -> str:
-    if arch == "bm25" or corpus in ("untuned", "random"):
+    if arch == "bm25" or corpus in BASELINES:
         return BASELINE
     return paradigms.get(corpus, "trained")
 

@@ -200,6 +200,15 @@ def _passages(facet: Facets) -> object:
 
 # ---------------------------------------------------------------- tables
 
+#: an architecture's baseline rows, in table order, and the setting that adds each: ``random`` (a
+#: random order of a cross-encoder's candidates, the chance floor) and ``untuned`` (the base model)
+BASELINES = {"random": "random_baseline", "untuned": "untuned_baseline"}
+
+
+def baselines(arch_spec: Mapping[str, Any]) -> list[str]:
+    """The baseline rows (``BASELINES``) an architecture's settings ask for, in table order."""
+    return [name for name, key in BASELINES.items() if arch_spec.get(key)]
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -268,9 +277,7 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
     corpora = list(facets)
 
     def with_baselines(arch: str) -> list[tuple[str, str]]:
-        spec = config["architectures"][arch]
-        rows = [(arch, "random")] if spec.get("random_baseline") else []
-        rows += [(arch, "untuned")] if spec.get("untuned_baseline") else []
+        rows = [(arch, name) for name in baselines(config["architectures"][arch])]
         return rows + [(arch, c) for c in arch_corpora(config, arch)]
 
     if name in ("cross-encoder-id", "cross-encoder-ood", "bi-encoder-id", "bi-encoder-ood"):
