@@ -39,7 +39,7 @@ report: demo ## the demo's report.html: every table and figure with its caption
 # Tiers (markers in pyproject.toml): the fast tier leaves out whole-workflow runs (slow), unit
 # tests that load real models, servers or the JVM (heavy), and the real vLLM (vllm); it keeps one
 # small end-to-end run (tests/test_micro.py, config/micro.yaml).
-test: $(STAMP) ## the fast tier: unit tests and one micro workflow run end to end (~3 min)
+test: $(STAMP) ## the fast tier: unit tests and one micro workflow run end to end (~5 min)
 	$(BIN)/pytest -m "not slow and not heavy and not vllm"
 
 test-all: $(STAMP) ## every test: + the demo, real data (../shared/data), SLURM (root), heavy tests, vLLM
