@@ -28,6 +28,38 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".cache" / "numba"))
 os.environ["NUMBA_NUM_THREADS"] = "1"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """How ``make test-all`` spreads the suite over two pytest-xdist workers (``-n 2 --dist
+    loadgroup --no-loadscope-reorder``; a plain run ignores the groups). Tests that share an
+    expensive fixture stay on one worker, so it is built once: every user of the finished demo
+    (``demo_run``) is in group ``demo``, every other test in its module's group (module-scoped
+    fixtures such as test_micro's run). The groups go out in collection order, so the longest go
+    first (``_weight``): in test-all the demo's group on one worker, the real-data grid on the
+    other; in ``make test`` the micro run on one, the unit tests on the other.
+    A workflow test keeps a core busy only part of the time (model start-up, one job waiting on
+    another, sbatch latency); two side by side fill those gaps."""
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("demo" if "demo_run" in item.fixturenames else module))
+    items.sort(key=_weight)
+
+
+# the fixtures of whole workflow runs, longest first: the demo (test-all), the micro run (make test)
+WORKFLOW_RUNS = ("demo_run", "micro_run")
+
+
+def _weight(item: pytest.Item) -> int:
+    """Longest first: the whole-workflow fixtures' groups, the real-data grid, the other ``slow``
+    tests, the rest."""
+    for rank, fixture in enumerate(WORKFLOW_RUNS):
+        if fixture in item.fixturenames:
+            return rank
+    if item.get_closest_marker("shared_data"):
+        return len(WORKFLOW_RUNS)
+    return len(WORKFLOW_RUNS) + (1 if item.get_closest_marker("slow") else 2)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     """In CI (``CI`` set, as .ci/run runs), a test that skips fails: CI has every prerequisite
