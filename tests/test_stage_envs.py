@@ -51,7 +51,7 @@ EXTRA_CORPORA = {
             "template": "config/prompts/few-shot-supervised.txt",
             "exemplars": {"k": 1, "sampling": "per-query", "seed": 0},
         },
-    }
+    },
 }
 FROM_EXTRA = {"corpus_from_release", "mixture_corpus", "exemplar_pool"}
 # What a rerun on the finished demo changes by design: the estimate reads the request cache (what
