@@ -477,10 +477,11 @@ def models(
 def everything(configfile: str, cores: int, yes: bool, args: Sequence[str], ask: Callable[[str], str] = input) -> int:
     """Level 3: the cost estimate first (built with no API key: it sends no request), then, once
     confirmed, the whole grid."""
-    from synthrank import config as config_schema
-
     snakefile = _snakefile()
-    train_dataset = config_schema.load(configfile)["training"]["dataset"]
+    try:  # the estimate's path; Snakemake validates the whole config
+        train_dataset = yaml.safe_load(Path(configfile).read_text(encoding="utf-8"))["training"]["dataset"]
+    except (OSError, yaml.YAMLError, TypeError, KeyError) as exc:
+        raise SynthrankError(f"{configfile}: cannot read training.dataset ({type(exc).__name__})") from None
     estimate = f"results/costs/{train_dataset}/estimate.md"
     base = ["--snakefile", str(snakefile), "--configfile", configfile, "--cores", str(cores), *args]
     rc = _snakemake(

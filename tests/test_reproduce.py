@@ -284,3 +284,11 @@ def test_bad_bundle_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(REPO)
     assert reproduce.main(["tables", str(tmp_path)]) == 1
     assert capsys.readouterr().err == f"synthrank: {tmp_path}: not a synthrank release (no checksums.sha256)\n"
+
+
+def test_level_3_config_without_training_dataset_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.chdir(REPO)
+    assert reproduce.main(["all", "--configfile", "no/such.yaml"]) == 1
+    assert capsys.readouterr().err == "synthrank: no/such.yaml: cannot read training.dataset (FileNotFoundError)\n"
