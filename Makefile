@@ -112,4 +112,4 @@ dry-run: $(STAMP) ## dry-run the whole thesis grid (config/config.yaml)
 clean: ## remove the demo's and the workflow's outputs (keeps .venv and the LLM request cache)
 	rm -rf results/datasets results/indexes results/runs results/metrics results/corpora \
 	  results/trainsets results/models results/embeddings results/tables results/significance \
-	  results/checks results/provenance figures/*.png figures/*.pdf report.html logs benchmarks
+	  results/checks results/provenance results/reproduce figures/*.png figures/*.pdf report.html logs benchmarks
