@@ -14,10 +14,11 @@ SNAKEMAKE := $(BIN)/snakemake
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-vllm demo report test test-all test-vllm lint format dry-run clean
+.PHONY: help install install-vllm demo report test test-all test-vllm lint format dry-run clean \
+  release-results reproduce-tables reproduce-models reproduce-all
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml envs/constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +36,27 @@ demo: $(STAMP) ## run the offline demo workflow: table in results/tables, figure
 report: demo ## the demo's report.html: every table and figure with its caption
 	$(SNAKEMAKE) --workflow-profile profiles/demo --report report.html
 	@echo "report: report.html"
+
+# Reproducing the thesis (README, "Reproducing the thesis"): BUNDLE is a results bundle folder
+# (`make release-results` writes results/release/<train_dataset>/results) or its Hub id. CELLS
+# restricts level 2 to some trained models (ARCH/CORPUS[/seedN] patterns), CORPORA says where its
+# corpus releases are (default: beside a local bundle), SNAKEMAKE_ARGS go to snakemake (e.g. -n);
+# level 3 runs CONFIG (default the thesis grid) under PROFILE, asking first unless YES=1.
+CONFIG  ?= config/config.yaml
+PROFILE ?=
+release-results: $(STAMP) ## the demo's results bundle (a thesis run: add --configfile to the command)
+	$(SNAKEMAKE) --workflow-profile profiles/demo --cores $(CORES) release_results
+
+reproduce-tables: $(STAMP) ## level 1: rebuild every table from BUNDLE=<folder or hub id>, byte for byte (CPU)
+	$(BIN)/synthrank reproduce tables "$(BUNDLE)" --cores $(CORES) -- $(SNAKEMAKE_ARGS)
+
+reproduce-models: $(STAMP) ## level 2: retrain from BUNDLE's released corpora, cell-by-cell verdict (GPU)
+	$(BIN)/synthrank reproduce models "$(BUNDLE)" --cores $(CORES) --cells "$(CELLS)" \
+	  $(if $(CORPORA),--corpora "$(CORPORA)") -- $(SNAKEMAKE_ARGS)
+
+reproduce-all: $(STAMP) ## level 3: the whole grid (CONFIG) from scratch, after its cost estimate
+	$(BIN)/synthrank reproduce all --configfile $(CONFIG) --cores $(CORES) $(if $(YES),--yes) \
+	  -- $(if $(PROFILE),--workflow-profile $(PROFILE)) $(SNAKEMAKE_ARGS)
 
 # Tiers (markers in pyproject.toml): the fast tier leaves out whole-workflow runs (slow), unit
 # tests that load real models, servers or the JVM (heavy), and the real vLLM (vllm); it keeps one
@@ -91,4 +113,4 @@ dry-run: $(STAMP) ## dry-run the whole thesis grid (config/config.yaml)
 clean: ## remove the demo's and the workflow's outputs (keeps .venv and the LLM request cache)
 	rm -rf results/datasets results/indexes results/runs results/metrics results/corpora \
 	  results/trainsets results/models results/embeddings results/tables results/significance \
-	  results/checks results/provenance figures/*.png figures/*.pdf report.html logs benchmarks
+	  results/checks results/provenance results/reproduce figures/*.png figures/*.pdf report.html logs benchmarks

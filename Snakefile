@@ -22,9 +22,11 @@
 #   results/significance/{arch}.csv, results/checks/bm25.json              report.smk
 #   results/tables/{table}.{csv,md,tex,html}, figures/{figure}.{png,pdf}   report.smk
 #   results/release/{train_dataset}/{corpus}/ (Parquet, card), manifest.{csv,md}  release.smk
+#   results/release/{train_dataset}/results/ (results bundle), .../checkpoints/{arch}/{corpus}/seed{seed}/
+#   results/significance/seed-variance.csv, results/reproduce/{tables,models}.md  report/reproduce.smk
 #
 # Logs mirror outputs under logs/<rule>/, timings under benchmarks/<rule>/. Input functions:
-# corpora.smk, release.smk and report.smk include theirs from <name>_inputs.smk (`snakemake
+# corpora.smk, release.smk, report.smk and reproduce.smk include theirs from <name>_inputs.smk (`snakemake
 # --lint` wants functions and rules in separate files); the other rule files' are in common.smk.
 
 from snakemake.utils import min_version
@@ -46,6 +48,7 @@ include: "rules/retrieve.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
 include: "rules/release.smk"
+include: "rules/reproduce.smk"
 
 
 report: "report/workflow.rst"

@@ -28,6 +28,25 @@ rule significance_tests:
         "../scripts/significance_tests.py"
 
 
+# Level 2's tolerance (synthrank.reproduce): the spread of each architecture's scores over seeds.
+rule seed_variance:
+    input:
+        [e["path"] for e in trained_entries()],
+    output:
+        "results/significance/seed-variance.csv",
+    log:
+        "logs/seed_variance.log",
+    benchmark:
+        "benchmarks/seed_variance.tsv"
+    localrule: True
+    conda:
+        "../envs/evaluation.yaml"
+    params:
+        entries=trained_entries(),
+    script:
+        "../scripts/seed_variance.py"
+
+
 rule overview_table:
     input:
         metric_files(),

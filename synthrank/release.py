@@ -45,6 +45,14 @@ CARD = "README.md"
 CHECKSUMS = "checksums.sha256"
 RELEASE_FILES = (DATA_FILE, METADATA, CARD, CHECKSUMS)
 TOKEN_ENV = "HF_TOKEN"
+#: what a release folder holds, by the ``kind`` of its metadata.json (absent: a corpus): the files
+#: its checksums must list, and the Hub repository type it is pushed as (synthrank.bundle makes the
+#: results bundles and checkpoint bundles)
+KINDS = {
+    "corpus": ((DATA_FILE, METADATA, CARD), "dataset"),
+    "results": ((METADATA, CARD, "manifest.csv", "config.yaml"), "dataset"),
+    "checkpoint": ((METADATA, CARD), "model"),
+}
 THESIS = "Fine Tuning Dense Rankers Using Synthetic Data"
 
 #: every corpus record starts with these fields (synthrank.corpora); the rest is ``provenance``
@@ -355,19 +363,33 @@ def write_release(
     return sums
 
 
+def release_kind(folder: str | os.PathLike[str]) -> str:
+    """What a release folder holds (a key of :data:`KINDS`): its metadata's ``kind``, or a corpus."""
+    path = Path(folder) / METADATA
+    try:
+        kind = json.loads(path.read_text(encoding="utf-8")).get("kind", "corpus")
+    except (OSError, ValueError, AttributeError):
+        return "corpus"  # verify_release names what is wrong with the folder
+    if kind not in KINDS:
+        raise SynthrankError(f"{path}: kind {kind!r} is not a synthrank release (one of: {', '.join(KINDS)})")
+    return str(kind)
+
+
 def verify_release(folder: str | os.PathLike[str]) -> dict[str, str]:
-    """Check every file against ``checksums.sha256``; returns {file: sha256}."""
+    """Check every file against ``checksums.sha256``; returns {file: sha256}. The files it must
+    list depend on the folder's kind (:data:`KINDS`): a corpus, a results bundle, a checkpoint."""
     root = Path(folder)
     listing = root / CHECKSUMS
     if not listing.is_file():
         raise SynthrankError(f"{root}: not a synthrank release (no {CHECKSUMS})")
+    required, _ = KINDS[release_kind(root)]
     sums: dict[str, str] = {}
     for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), start=1):
         match = re.fullmatch(r"([0-9a-f]{64}) [ *](\S.*)", line)
         if not match or Path(match[2]).is_absolute() or ".." in Path(match[2]).parts:
             raise SynthrankError(f"{listing}:{number}: not a 'sha256  file' line")
         sums[match[2]] = match[1]
-    for name in (DATA_FILE, METADATA, CARD):
+    for name in required:
         if name not in sums:
             raise SynthrankError(f"{listing}: does not list {name}")
     for name, digest in sums.items():
@@ -502,24 +524,52 @@ def write_manifest(
 
 
 def push(folder: str, repo_id: str, private: bool = False, api: Any = None) -> str:
-    """Upload a verified release folder to a Hugging Face dataset repo; the token comes from HF_TOKEN."""
+    """Upload a verified release folder to a Hugging Face repo (a dataset repo; a model repo for a
+    checkpoint); the token comes from HF_TOKEN."""
     token = os.environ.get(TOKEN_ENV, "")
     if not token:
         raise SynthrankError(f"push: needs a Hugging Face token in environment variable {TOKEN_ENV} (not set)")
     sums = verify_release(folder)
+    repo_type = KINDS[release_kind(folder)][1]
     if api is None:
         from huggingface_hub import HfApi
 
         api = HfApi(token=token)
-    api.create_repo(repo_id=repo_id, repo_type="dataset", private=private, exist_ok=True)
+    api.create_repo(repo_id=repo_id, repo_type=repo_type, private=private, exist_ok=True)
+    label, main_file = ("data", DATA_FILE) if DATA_FILE in sums else ("metadata", METADATA)
     api.upload_folder(
         repo_id=repo_id,
-        repo_type="dataset",
+        repo_type=repo_type,
         folder_path=str(folder),
         allow_patterns=sorted([*sums, CHECKSUMS]),
-        commit_message=f"synthrank release (data {sums[DATA_FILE][:12]})",
+        commit_message=f"synthrank release ({label} {sums[main_file][:12]})",
     )
-    return f"https://huggingface.co/datasets/{repo_id}"
+    prefix = "" if repo_type == "model" else "datasets/"
+    return f"https://huggingface.co/{prefix}{repo_id}"
+
+
+def fetch(source: str, repo_type: str = "dataset", api: Any = None) -> Path:
+    """A verified release folder: ``source`` itself if it is a folder, else the Hub repository
+    ``owner/name`` downloaded to the Hugging Face cache (public repos need no token; HF_TOKEN is
+    used where set). Offline, a local folder is all it reads."""
+    path = Path(source)
+    if path.is_dir():
+        verify_release(path)
+        return path
+    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", source) or path.exists():
+        raise SynthrankError(f"{source}: neither a release folder nor a Hub repository id (owner/name)")
+    if api is None:
+        import huggingface_hub
+
+        api = huggingface_hub
+    try:
+        local = api.snapshot_download(repo_id=source, repo_type=repo_type, token=os.environ.get(TOKEN_ENV) or None)
+    except Exception as exc:  # the Hub client's errors (offline, not found, gated) in one line
+        raise SynthrankError(
+            f"{source}: cannot download the {repo_type} repository: {type(exc).__name__}: {exc}"
+        ) from exc
+    verify_release(local)
+    return Path(local)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,10 @@ def test_usage_version_and_unknown_command(capsys) -> None:
     assert main([]) == 2 and "release" in capsys.readouterr().out
     assert main(["--version"]) == 0 and capsys.readouterr().out.strip() == f"synthrank {synthrank.__version__}"
     assert main(["relase"]) == 2
-    assert capsys.readouterr().err.strip() == "synthrank: unknown command 'relase' (one of: release, llm, resources)"
+    assert (
+        capsys.readouterr().err.strip()
+        == "synthrank: unknown command 'relase' (one of: release, reproduce, llm, resources)"
+    )
 
 
 def test_subcommand_errors_are_one_line(tmp_path) -> None:

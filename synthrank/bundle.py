@@ -1,0 +1,321 @@
+"""Results bundles and checkpoint bundles: what the thesis's tables and models are, released like
+the corpora (:mod:`synthrank.release`: same checksums, same ``synthrank release verify|push``).
+
+A **results bundle** (``results/release/{train_dataset}/results/``, rule ``results_bundle``) holds,
+at their workflow paths, what every table, figure and significance test is made from and what they
+are::
+
+    results/runs/...            every run file of the grid
+    results/metrics/...         every metric file (means and per-query values: the significance inputs)
+    results/significance/...    the paired tests per architecture, the seed variance
+    results/tables/..., figures/..., results/checks/...   the published results
+    results/corpora/*.stats.json, results/ledgers/..., benchmarks/..., results/costs/...
+                                the cost table's records (ledgers, job timings) and the estimate
+    results/provenance/...      each of those files' provenance record (synthrank.provenance)
+    config.yaml                 the config that made them (generators' base_url left out)
+    manifest.csv                path, role, bytes, SHA-256 of each file above
+    metadata.json, README.md, checksums.sha256
+
+``manifest.csv`` is the bundle's ``datasets`` table: ``datasets.load_dataset(<folder>,
+split="train")`` lists the files, offline. Level 1 of ``synthrank reproduce`` rebuilds the results
+from the inputs and compares them with the published ones; level 2 retrains from the corpus releases
+whose SHA-256 ``metadata.json`` records.
+
+A **checkpoint bundle** (``results/release/{train_dataset}/checkpoints/{arch}/{corpus}/seed{seed}/``,
+rule ``checkpoint_bundle``, optional: target ``release_checkpoints``) is a trained model's folder
+in sentence-transformers' layout with a model card (seed, the training set's and the corpus
+release's SHA-256, hyperparameters) in place of the training library's (which records the time).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synthrank import provenance
+from synthrank.errors import SynthrankError
+from synthrank.io import atomic_dir, read_json
+from synthrank.release import CARD, CHECKSUMS, DATA_FILE, METADATA, THESIS, _check_public, sha256_file
+
+MANIFEST = "manifest.csv"
+CONFIG = "config.yaml"
+#: the roles of a results bundle's files, in manifest order
+ROLES = ("config", "run", "metrics", "significance", "table", "figure", "check", "cost", "provenance")
+#: what level 1 rebuilds and compares (the rest are its inputs)
+PUBLISHED = ("significance", "table", "figure", "check")
+MANIFEST_COLUMNS = ("path", "role", "bytes", "sha256")
+#: generator settings that name a private server: never published (as in a corpus release)
+PRIVATE_CONFIG = ("base_url",)
+TEXT_SUFFIXES = (".json", ".jsonl", ".csv", ".md", ".tex", ".html", ".tsv", ".trec", ".yaml")
+
+
+def _relative(path: str) -> Path:
+    rel = Path(os.path.normpath(path))
+    if rel.is_absolute() or rel.parts[:1] == ("..",):
+        raise SynthrankError(f"{path}: a bundled file must be inside the working directory")
+    return rel
+
+
+def public_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config as published: every key but the generators' private server URLs."""
+    public = json.loads(json.dumps(dict(config), default=str))
+    for generator in public.get("generators", {}).values():
+        for key in PRIVATE_CONFIG:
+            generator.pop(key, None)
+    return public
+
+
+def _write_checksums(root: Path, names: Sequence[str]) -> dict[str, str]:
+    sums = {name: sha256_file(root / name) for name in sorted(names)}
+    (root / CHECKSUMS).write_text("".join(f"{digest}  {name}\n" for name, digest in sums.items()), encoding="utf-8")
+    return sums
+
+
+def _copy(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)  # contents only: no time stamps or modes travel
+
+
+# ---------------------------------------------------------------- results bundle
+
+
+def write_results_bundle(
+    out_dir: str,
+    files: Mapping[str, Sequence[str]],
+    config: Mapping[str, Any],
+    corpora: Mapping[str, str],
+    train_dataset: str,
+    seed_variance: str | None = None,
+) -> dict[str, str]:
+    """Write a results bundle; returns {file: sha256} of its checksums. ``files``: role (one of
+    :data:`ROLES` but config and provenance) -> the workflow's files of that role, paths relative to
+    the working directory; each one's provenance record comes along (required, but for Snakemake's
+    benchmark files, which have none). ``corpora``: corpus -> its release folder, whose Parquet
+    SHA-256 goes into metadata.json (level 2 checks the corpora it trains on against it).
+    ``seed_variance``: the bundled seed-variance file, quoted in the card. Same inputs, same bytes."""
+    unknown = sorted(set(files) - set(ROLES) | (set(files) & {"config", "provenance"}))
+    if unknown:
+        raise SynthrankError(f"results bundle: unknown file role {unknown[0]!r} (one of: {', '.join(ROLES[1:-1])})")
+    rows: dict[str, tuple[str, Path]] = {}  # bundled path -> (role, source)
+    for role in ROLES:
+        for path in files.get(role, ()):
+            rel = _relative(path)
+            if not Path(path).is_file():
+                raise SynthrankError(f"{path}: missing (a {role} file of the results bundle)")
+            rows[str(rel)] = (role, Path(path))
+            if rel.parts[0] != "benchmarks":
+                record = provenance.path_for(rel)
+                if not record.is_file():
+                    raise SynthrankError(f"{record}: missing (the provenance record of {rel})")
+                rows[str(record)] = ("provenance", record)
+    public = public_config(config)
+    config_text = yaml.safe_dump(public, sort_keys=False, allow_unicode=True)
+    _check_public(config_text, CONFIG)
+    releases = {}
+    for corpus, folder in corpora.items():
+        data = Path(folder) / DATA_FILE
+        if not data.is_file():
+            raise SynthrankError(f"{data}: missing (the release of corpus {corpus})")
+        releases[corpus] = {"release": Path(folder).name, "parquet_sha256": sha256_file(data)}
+    with atomic_dir(out_dir) as tmp:
+        manifest = [{"path": CONFIG, "role": "config"}]
+        (tmp / CONFIG).write_text(config_text, encoding="utf-8")
+        for name, (role, src) in sorted(rows.items(), key=lambda item: (ROLES.index(item[1][0]), item[0])):
+            _copy(src, tmp / name)
+            if src.suffix in TEXT_SUFFIXES:
+                _check_public((tmp / name).read_text(encoding="utf-8", errors="replace"), name)
+            manifest.append({"path": name, "role": role})
+        for row in manifest:
+            row["bytes"] = (tmp / row["path"]).stat().st_size
+            row["sha256"] = sha256_file(tmp / row["path"])
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(manifest)
+        (tmp / MANIFEST).write_text(buffer.getvalue(), encoding="utf-8")
+        counts = {role: sum(r["role"] == role for r in manifest) for role in ROLES}
+        meta = {
+            "kind": "results",
+            "train_dataset": train_dataset,
+            "thesis": THESIS,
+            "files": counts,
+            "corpora": releases,
+            "seeds": list(config.get("seeds", [])),
+            "architectures": list(config.get("architectures", {})),
+            "config_sha256": provenance.digest(public),
+        }
+        (tmp / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        variance = (tmp / seed_variance).read_text(encoding="utf-8") if seed_variance else ""
+        card = results_card(meta, variance)
+        _check_public(card, CARD)
+        (tmp / CARD).write_text(card, encoding="utf-8")
+        return _write_checksums(tmp, [r["path"] for r in manifest] + [MANIFEST, METADATA, CARD])
+
+
+def results_card(meta: Mapping[str, Any], seed_variance_csv: str = "") -> str:
+    front = {
+        "pretty_name": f"synthrank {meta['train_dataset']} results",
+        "language": ["en"],
+        "tags": ["synthrank", "reproducibility", "information-retrieval"],
+        "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": MANIFEST}]}],
+    }
+    counts = meta["files"]
+    out = ["---", yaml.safe_dump(front, sort_keys=False).rstrip(), "---", ""]
+    out += [f"# synthrank results: {meta['train_dataset']}", ""]
+    out += [
+        f"What the tables, figures and significance tests of the thesis *{THESIS}* are made from, and the "
+        "published results themselves, at the paths the synthrank workflow writes them: "
+        + ", ".join(f"{counts[role]} {role}" for role in ROLES if counts.get(role))
+        + f" files. `{MANIFEST}` lists each with its role and SHA-256 (`datasets.load_dataset(<this folder "
+        'or hub id>, split="train")` reads it); `config.yaml` is the config that made them.',
+        "",
+        "## Reproducing",
+        "",
+        "From a clone of the synthrank repository (README, *Reproducing the thesis*):",
+        "",
+        "```bash",
+        "make reproduce-tables BUNDLE=<this folder or hub id>   # level 1: CPU, minutes; tables byte for byte",
+        "make reproduce-models BUNDLE=<this folder or hub id>   # level 2: GPU; retrain from the released corpora",
+        "make reproduce-all                                      # level 3: everything, with API keys",
+        "```",
+        "",
+        "## Corpora",
+        "",
+        "Level 2 trains on these corpus releases (checked by the SHA-256 of their Parquet file):",
+        "",
+        "| corpus | Parquet SHA-256 |",
+        "|---|---|",
+    ]
+    out += [f"| {name} | `{c['parquet_sha256']}` |" for name, c in sorted(meta["corpora"].items())]
+    if seed_variance_csv:
+        out += ["", "## Seed variance", ""]
+        out += [
+            "Level 2's tolerance: per architecture and test collection, the standard deviation over seeds "
+            "of the official measure, pooled over the corpora trained with more than one seed "
+            "(`results/significance/seed-variance.csv`):",
+            "",
+            "```text",
+            seed_variance_csv.rstrip(),
+            "```",
+        ]
+    out += ["", f"Seeds: {', '.join(str(s) for s in meta['seeds'])}; config SHA-256 `{meta['config_sha256']}`.", ""]
+    return "\n".join(out)
+
+
+def bundle_files(folder: str | os.PathLike[str], roles: Sequence[str] = ROLES) -> list[dict[str, str]]:
+    """The manifest rows of a (verified) results bundle whose role is one of ``roles``."""
+    path = Path(folder) / MANIFEST
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if rows and set(MANIFEST_COLUMNS) - set(rows[0]):
+        raise SynthrankError(f"{path}: not a results manifest (columns {', '.join(MANIFEST_COLUMNS)})")
+    return [row for row in rows if row["role"] in roles]
+
+
+def stage_inputs(bundle: str | os.PathLike[str], workdir: str | os.PathLike[str]) -> list[str]:
+    """Copy a results bundle's inputs (everything but what level 1 rebuilds and the provenance
+    records) into ``workdir`` at their workflow paths; returns the paths."""
+    staged = []
+    for row in bundle_files(bundle, [r for r in ROLES if r not in (*PUBLISHED, "provenance", "config")]):
+        _copy(Path(bundle) / row["path"], Path(workdir) / row["path"])
+        staged.append(row["path"])
+    return staged
+
+
+# ---------------------------------------------------------------- checkpoint bundles
+
+#: files of a saved model the card replaces (sentence-transformers writes the training time into it)
+REPLACED = (CARD,)
+
+
+def write_checkpoint_bundle(
+    out_dir: str,
+    model_dir: str,
+    trainset_path: str,
+    corpus_release: str,
+    *,
+    arch: str,
+    arch_spec: Mapping[str, Any],
+    corpus: str,
+    paradigm: str,
+    train_dataset: str,
+    seed: int,
+) -> dict[str, str]:
+    """A checkpoint's folder as a Hub model repository: its files (sentence-transformers' layout,
+    loadable offline with ``CrossEncoder(folder)`` or ``SentenceTransformer(folder)``), a model card,
+    metadata.json, checksums. ``corpus_release``: the corpus's release folder (its Parquet SHA-256
+    goes into the card)."""
+    source = Path(model_dir)
+    files = sorted(p for p in source.rglob("*") if p.is_file() and str(p.relative_to(source)) not in REPLACED)
+    if not files:
+        raise SynthrankError(f"{model_dir}: no model files")
+    data = Path(corpus_release) / DATA_FILE
+    if not data.is_file():
+        raise SynthrankError(f"{data}: missing (the release of corpus {corpus})")
+    meta = {
+        "kind": "checkpoint",
+        "architecture": arch,
+        "model_kind": arch_spec["kind"],
+        "base_model": arch_spec["base_model"],
+        "train": dict(arch_spec["train"]),
+        "train_dataset": train_dataset,
+        "corpus": corpus,
+        "paradigm": paradigm,
+        "seed": seed,
+        "trainset_sha256": sha256_file(trainset_path),
+        "corpus_parquet_sha256": sha256_file(data),
+    }
+    with atomic_dir(out_dir) as tmp:
+        for path in files:
+            _copy(path, tmp / path.relative_to(source))
+        (tmp / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        card = checkpoint_card(meta)
+        _check_public(card, CARD)
+        (tmp / CARD).write_text(card, encoding="utf-8")
+        names = [str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()]
+        return _write_checksums(tmp, names)
+
+
+def checkpoint_card(meta: Mapping[str, Any]) -> str:
+    cross = meta["model_kind"] == "cross-encoder"
+    front = {
+        "library_name": "sentence-transformers",
+        "pipeline_tag": "text-ranking" if cross else "sentence-similarity",
+        "language": ["en"],
+        "tags": ["synthrank", meta["model_kind"], meta["paradigm"]],
+    }
+    loader = "CrossEncoder" if cross else "SentenceTransformer"
+    out = ["---", yaml.safe_dump(front, sort_keys=False).rstrip(), "---", ""]
+    out += [f"# synthrank {meta['architecture']}: {meta['corpus']} ({meta['train_dataset']}), seed {meta['seed']}", ""]
+    out += [
+        f"A {meta['model_kind']} fine-tuned from `{meta['base_model']}` on the passage corpus `{meta['corpus']}` "
+        f"(paradigm {meta['paradigm']}) for the thesis *{THESIS}*.",
+        "",
+        "```python",
+        f"from sentence_transformers import {loader}",
+        f'model = {loader}("<this folder or hub id>")',
+        "```",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| seed | {meta['seed']} |",
+        f"| training set SHA-256 | `{meta['trainset_sha256']}` |",
+        f"| corpus release Parquet SHA-256 | `{meta['corpus_parquet_sha256']}` |",
+        f"| hyperparameters | `{json.dumps(meta['train'], sort_keys=True)}` |",
+        "",
+        f"`{CHECKSUMS}` lists every file with its SHA-256 (`sha256sum -c {CHECKSUMS}`).",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def read_metadata(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    return dict(read_json(Path(folder) / METADATA))
