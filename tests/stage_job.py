@@ -16,7 +16,8 @@ import sys
 
 
 class Named(list):
-    """A list with names, like Snakemake's ``Namedlist``: ``x[0]``, ``x.name``, ``x.items()``."""
+    """A list with names, like Snakemake's ``Namedlist``: ``x[0]``, ``x.name``, ``x["name"]``,
+    ``x.get(name)``, ``x.items()``, ``x.keys()``."""
 
     def __init__(self, items: list, named: dict) -> None:
         super().__init__(items)
@@ -24,11 +25,17 @@ class Named(list):
         for name, value in named.items():
             setattr(self, name, Named(value, {}) if isinstance(value, list) else value)
 
+    def __getitem__(self, key):
+        return getattr(self, key) if isinstance(key, str) else super().__getitem__(key)
+
     def items(self):
-        return self._named.items()
+        return ((name, getattr(self, name)) for name in self._named)
+
+    def keys(self):
+        return self._named.keys()
 
     def get(self, name: str, default: object = None) -> object:
-        return self._named.get(name, default)
+        return getattr(self, name) if name in self._named else default
 
 
 class Job:
