@@ -21,10 +21,12 @@
 #   results/metrics/{dataset}/{split}/<run path>.json                      evaluate.smk
 #   results/significance/{arch}.csv, results/checks/bm25.json              report.smk
 #   results/tables/{table}.{csv,md,tex,html}, figures/{figure}.{png,pdf}   report.smk
+#   results/analysis/{train_dataset}/{corpus}/statistics.json, sample.npz, judge.json,
+#   results/analysis/{train_dataset}/examples.{md,html}; table corpora, figures corpus-*  analysis.smk
 #   results/release/{train_dataset}/{corpus}/ (Parquet, card), manifest.{csv,md}  release.smk
 #
 # Logs mirror outputs under logs/<rule>/, timings under benchmarks/<rule>/. Input functions:
-# corpora.smk, release.smk and report.smk include theirs from <name>_inputs.smk (`snakemake
+# corpora.smk, release.smk, report.smk and analysis.smk include theirs from <name>_inputs.smk (`snakemake
 # --lint` wants functions and rules in separate files); the other rule files' are in common.smk.
 
 from snakemake.utils import min_version
@@ -45,6 +47,7 @@ include: "rules/train.smk"
 include: "rules/retrieve.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/analysis.smk"
 include: "rules/release.smk"
 
 
@@ -63,6 +66,7 @@ rule all:
     default_target: True
     input:
         report_targets(),
+        analysis_targets(),
         expand(
             "results/leakage/{train_dataset}/{corpus}.json",
             train_dataset=TRAIN["dataset"],

@@ -293,3 +293,140 @@ def cost_figure(
         figure.legend(handles, labels, loc="center right", frameon=False)
     figure.tight_layout(rect=(0, 0, 0.8, 1))
     save(figure, png, pdf)
+
+
+# ---------------------------------------------------------------- the corpus analysis
+
+
+def _paradigm_palette(paradigms: Sequence[str]) -> dict[str, Any]:
+    """One colour per paradigm, in the paradigms' plot order (synthrank.grid.PARADIGM_ORDER), the
+    same colour for a paradigm whatever else the figure shows."""
+    import seaborn as sns
+
+    from synthrank.grid import PARADIGM_ORDER
+
+    order = [p for p in PARADIGM_ORDER if p in set(paradigms)] + sorted(set(paradigms) - set(PARADIGM_ORDER))
+    colours = sns.color_palette("colorblind", len(PARADIGM_ORDER) + 1)
+    return {p: colours[PARADIGM_ORDER.index(p) if p in PARADIGM_ORDER else len(PARADIGM_ORDER)] for p in order}
+
+
+def length_figure(lengths: Mapping[str, Mapping[int, int]], paradigms: Mapping[str, str], png: str, pdf: str) -> None:
+    """Passage lengths (tokens) per corpus, one box per corpus in one panel, coloured by paradigm.
+
+    ``lengths``: corpus -> {length: number of passages} (the corpus statistics' ``length_counts``)."""
+    rows = [
+        (corpus, paradigms[corpus], int(length))
+        for corpus, counts in lengths.items()
+        for length, count in counts.items()
+        for _ in range(int(count))
+    ]
+    data = pd.DataFrame(rows, columns=["corpus", "paradigm", "tokens"])
+    plt = _pyplot()
+    import seaborn as sns
+
+    palette = _paradigm_palette(list(paradigms.values()))
+    figure, ax = plt.subplots(figsize=(6.0, 0.9 + 0.35 * len(lengths)))
+    sns.boxplot(
+        data=data,
+        x="tokens",
+        y="corpus",
+        hue="paradigm",
+        order=list(lengths),
+        hue_order=list(palette),
+        palette=palette,
+        dodge=False,
+        whis=(5, 95),
+        fliersize=1.5,
+        ax=ax,
+    )
+    ax.set_xlabel("passage length (tokens)")
+    ax.set_ylabel("")
+    if ax.get_legend() is not None:
+        sns.move_legend(ax, "lower right", fontsize=7, title=None, frameon=False)
+    figure.tight_layout()
+    save(figure, png, pdf)
+
+
+def corpus_map_figure(
+    coords: Mapping[str, Any], paradigms: Mapping[str, str], reference: str | None, png: str, pdf: str
+) -> None:
+    """The samples' passage embeddings in one shared 2-D projection: one panel per corpus, drawn over
+    the ``reference`` (human) corpus's sample in grey, all panels on the same axes."""
+    plt = _pyplot()
+    palette = _paradigm_palette(list(paradigms.values()))
+    shown = [c for c in coords if c != reference] or list(coords)
+    columns = min(3, len(shown))
+    rows = -(-len(shown) // columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(3.2 * columns, 3.0 * rows), squeeze=False, sharex=True, sharey=True
+    )
+    for ax, corpus in zip(axes.flat, shown, strict=False):
+        if reference is not None and reference in coords and corpus != reference:
+            ref = coords[reference]
+            ax.scatter(ref[:, 0], ref[:, 1], s=6, color="lightgrey", label=f"{reference} (human)")
+        points = coords[corpus]
+        ax.scatter(points[:, 0], points[:, 1], s=6, color=palette[paradigms[corpus]], label=corpus)
+        ax.set_title(f"{corpus} ({paradigms[corpus]})", fontsize=8)
+        ax.legend(loc="best", fontsize=6, frameon=False, markerscale=2)
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("PC 1")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("PC 2")
+    figure.tight_layout()
+    save(figure, png, pdf)
+
+
+def overlap_figure(
+    scores: pd.DataFrame,
+    overlaps: Mapping[str, float],
+    paradigms: Mapping[str, str],
+    png: str,
+    pdf: str,
+    metric_label: str,
+) -> None:
+    """Each trained model's domain averages (mean over seeds) against its corpus's query overlap: one
+    panel per architecture and domain, colour = paradigm."""
+    avgs = domain_averages(scores)
+    trained = avgs[avgs["corpus"].isin(list(overlaps))]
+    if trained.empty:
+        message_figure("no trained model in this config", png, pdf)
+        return
+    data = trained.groupby(["arch", "corpus", "domain"], as_index=False, sort=False)["score"].agg(["mean", "std"])
+    data["std"] = data["std"].fillna(0.0)
+    data["overlap"] = data["corpus"].map(overlaps)
+    data["paradigm"] = data["corpus"].map(paradigms)
+    plt = _pyplot()
+    palette = _paradigm_palette(list(paradigms.values()))
+    archs = list(dict.fromkeys(data["arch"]))
+    domains = [d for d in ("ID", "OOD") if d in set(data["domain"])]
+    figure, axes = plt.subplots(
+        len(domains), len(archs), figsize=(3.6 * len(archs), 2.9 * len(domains)), squeeze=False, sharex=True
+    )
+    for i, domain in enumerate(domains):
+        for j, arch in enumerate(archs):
+            ax = axes[i][j]
+            panel = data[(data["arch"] == arch) & (data["domain"] == domain)]
+            for row in panel.itertuples(index=False):
+                ax.errorbar(
+                    row.overlap,
+                    row.mean,
+                    yerr=row.std,
+                    fmt="o",
+                    color=palette[row.paradigm],
+                    capsize=2,
+                    label=row.paradigm,
+                )
+                ax.annotate(row.corpus, (row.overlap, row.mean), xytext=(4, 3), textcoords="offset points", fontsize=6)
+            ax.set_title(f"{arch}, {domain}")
+            ax.set_xlabel("query overlap of the corpus")
+            ax.set_ylabel(f"{domain} average ({metric_label})")
+    handles: dict[str, Any] = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    ordered = [p for p in palette if p in handles]
+    figure.legend([handles[p] for p in ordered], ordered, loc="lower center", ncol=len(ordered), frameon=False)
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    save(figure, png, pdf)
