@@ -51,7 +51,6 @@ TOKENISATION = (
 #: near-duplicate search: MinHash signature length = bands x rows (16 x 4: a pair with Jaccard 0.8 is
 #: a candidate with probability 1 - (1 - 0.8**4)**16 > 0.9997; every candidate is then checked exactly)
 BANDS, ROWS = 16, 4
-_PRIME = (1 << 61) - 1
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: combines token hashes into n-gram hashes (mod 2**64)
 
 
@@ -158,7 +157,7 @@ class NearDuplicates:
     Two passages are near-duplicates when the Jaccard similarity of their shingle sets is at least
     ``threshold``; the rate is the share of passages that have a near-duplicate in the corpus.
     Candidates come from MinHash with banded LSH (seeded; ``BANDS`` x ``ROWS``), each candidate pair
-    is checked exactly. A passage shorter than a shingle has one shingle: its whole token sequence.
+    is checked exactly. Kept per passage: its distinct shingle keys and its signature (64 x 8 bytes).
     """
 
     def __init__(self, threshold: float, seed: int = 0) -> None:
@@ -166,42 +165,47 @@ class NearDuplicates:
             raise SynthrankError(f"near-duplicate threshold {threshold}: give a value in (0, 1]")
         self.threshold = threshold
         rng = np.random.default_rng(seed)
-        self._a = rng.integers(1, _PRIME, size=BANDS * ROWS, dtype=np.uint64)
-        self._b = rng.integers(0, _PRIME, size=BANDS * ROWS, dtype=np.uint64)
+        # multiply-shift hashing (Dietzfelbinger et al., 1997): the high 32 bits of a * x + b modulo
+        # 2**64, a odd; one (a, b) per signature row
+        self._a = rng.integers(0, 1 << 63, size=BANDS * ROWS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+        self._b = rng.integers(0, 1 << 63, size=BANDS * ROWS, dtype=np.uint64)
         self._sets: list[np.ndarray] = []
-        self._buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-
-    def _signature(self, keys: np.ndarray) -> np.ndarray:
-        # (a * x + b) mod p, x < 2**31 so that a * x fits in 64 bits after reducing a below 2**31
-        x = (keys % np.uint64(_PRIME)) >> np.uint64(30)
-        a = self._a >> np.uint64(31)
-        with np.errstate(over="ignore"):
-            values = (np.outer(a, x) + self._b[:, None]) % np.uint64(_PRIME)
-        return values.min(axis=1)
+        self._signatures: list[np.ndarray] = []
 
     def add(self, keys: np.ndarray) -> None:
         shingles = np.unique(keys)
-        index = len(self._sets)
         self._sets.append(shingles)
-        empty = shingles.size == 0  # every empty passage shares one signature (and is the others' duplicate)
-        signature = np.zeros(BANDS * ROWS, dtype=np.uint64) if empty else self._signature(shingles)
-        for band in range(BANDS):
-            self._buckets[(band, signature[band * ROWS : (band + 1) * ROWS].tobytes())].append(index)
+        if shingles.size == 0:  # every empty passage gets one signature (and is the others' duplicate)
+            self._signatures.append(np.zeros(BANDS * ROWS, dtype=np.uint64))
+            return
+        with np.errstate(over="ignore"):
+            values = (np.outer(self._a, shingles) + self._b[:, None]) >> np.uint64(32)
+        self._signatures.append(values.min(axis=1))
 
     def rate(self) -> float | None:
         """The share of passages with a near-duplicate (None: no passage)."""
         if not self._sets:
             return None
+        signatures = np.stack(self._signatures)
         duplicate = np.zeros(len(self._sets), dtype=bool)
         checked: set[tuple[int, int]] = set()
-        for members in self._buckets.values():
-            for i, first in enumerate(members):
-                for second in members[i + 1 :]:
-                    if (first, second) in checked or (duplicate[first] and duplicate[second]):
-                        continue
-                    checked.add((first, second))
-                    if self._jaccard(first, second) >= self.threshold:
-                        duplicate[first] = duplicate[second] = True
+        for band in range(BANDS):
+            key = signatures[:, band * ROWS]
+            with np.errstate(over="ignore"):
+                for row in range(1, ROWS):
+                    key = key * _MULTIPLIER + signatures[:, band * ROWS + row]
+            order = np.argsort(key, kind="stable")
+            bounds = np.concatenate(([0], np.flatnonzero(np.diff(key[order]) != 0) + 1, [len(order)]))
+            for group in np.flatnonzero(np.diff(bounds) >= 2):  # buckets of two passages or more
+                members = order[bounds[group] : bounds[group + 1]].tolist()
+                for i, first in enumerate(members):
+                    for second in members[i + 1 :]:
+                        pair = (first, second) if first < second else (second, first)
+                        if pair in checked or (duplicate[first] and duplicate[second]):
+                            continue
+                        checked.add(pair)
+                        if self._jaccard(first, second) >= self.threshold:
+                            duplicate[first] = duplicate[second] = True
         return float(duplicate.mean())
 
     def _jaccard(self, first: int, second: int) -> float:

@@ -221,3 +221,13 @@ def test_npz_is_the_same_bytes_for_the_same_arrays(tmp_path: Path) -> None:
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
     with np.load(tmp_path / "a.npz") as data:
         assert data["passage_ids"].tolist() == ["p1", "p2"] and (data["embeddings"] == np.eye(2)).all()
+
+
+def test_near_duplicates_among_many_passages() -> None:
+    rng = np.random.default_rng(0)
+    texts = [" ".join(f"w{i}" for i in rng.integers(0, 1000, size=30)) for _ in range(50)]
+    texts += [texts[0], texts[1]]  # two exact copies: four passages with a near-duplicate
+    near = NearDuplicates(0.8, seed=0)
+    for text in texts:
+        near.add(keys(text, 5))
+    assert near.rate() == pytest.approx(4 / 52)
