@@ -4,6 +4,9 @@ Each figure takes the scores of ``synthrank.report.collect_scores`` (one row per
 arch, corpus, seed, collection, domain, metric, score) and, where it needs them, the tests of
 ``synthrank.significance`` or the costs of ``synthrank.cost_measured``. A figure whose category the grid
 lacks (no out-of-domain collection, no generated corpus...) is drawn as a panel that says so.
+The corpus analysis's figures (lengths, the embedding map, query overlap against effectiveness)
+take :mod:`synthrank.corpus_stats`' numbers. A paradigm has one colour in every figure
+(:func:`paradigm_palette`).
 """
 
 from __future__ import annotations
@@ -58,6 +61,23 @@ def message_figure(text: str, png: str, pdf: str) -> None:
     save(figure, png, pdf)
 
 
+def paradigm_palette(paradigms: Sequence[str]) -> dict[str, Any]:
+    """One colour per paradigm for every figure: a paradigm of :data:`synthrank.grid.PARADIGM_ORDER`
+    always has the same colour of seaborn's colourblind palette (human blue, zero-shot orange, ...),
+    the baselines grey; in that order (baselines first), for legends."""
+    import seaborn as sns
+
+    from synthrank.grid import PARADIGM_ORDER
+
+    colours = sns.color_palette("colorblind", 10)
+    fixed = {p: colours[i] for i, p in enumerate(PARADIGM_ORDER)} | {BASELINE: colours[7]}
+    spare = [colours[i] for i in (8, 9, 6)]
+    present = set(paradigms)
+    order = [p for p in (BASELINE, *PARADIGM_ORDER) if p in present] + sorted(present - set(fixed))
+    extra = iter(spare * len(order))
+    return {p: fixed[p] if p in fixed else next(extra) for p in order}
+
+
 def domain_averages(scores: pd.DataFrame) -> pd.DataFrame:
     """One row per (arch, corpus, seed, domain): the mean over that domain's collections.
 
@@ -103,10 +123,9 @@ def id_ood_figure(
     archs = [a for a in dict.fromkeys(scores["arch"]) if a != "bm25"]  # in the grid's order
     bm25 = stats[stats["arch"] == "bm25"]
     plt = _pyplot()
-    import seaborn as sns
 
-    hue_order = list(dict.fromkeys([BASELINE, *sorted(set(stats["paradigm"]) - {BASELINE})]))
-    palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order)), strict=True))
+    palette = paradigm_palette(list(stats["paradigm"]))
+    hue_order = list(palette)
     figure, axes = plt.subplots(1, max(1, len(archs)), figsize=(3.6 * max(1, len(archs)), 3.4), squeeze=False)
     for ax, arch in zip(axes[0], archs, strict=False):
         panel = pd.concat([bm25, stats[stats["arch"] == arch]])
@@ -259,7 +278,7 @@ def cost_figure(
     domains = [d for d in ("ID", "OOD") if d in set(data["domain"])]
     measures = [("usd", "API cost (USD)"), ("hours", "compute hours (corpus + training, one seed)")]
     figure, axes = plt.subplots(len(domains), 2, figsize=(7.6, 2.9 * len(domains)), squeeze=False)
-    hue_order = [p for p in dict.fromkeys(paradigms[c] for c in paradigms) if p in set(data["paradigm"])]
+    palette = paradigm_palette(list(data["paradigm"]))
     for i, domain in enumerate(domains):
         for j, (measure, label) in enumerate(measures):
             ax = axes[i][j]
@@ -269,9 +288,9 @@ def cost_figure(
                 x=measure,
                 y="score",
                 hue="paradigm",
-                hue_order=hue_order,
+                hue_order=list(palette),
                 style="arch",
-                palette="colorblind",
+                palette=palette,
                 s=50,
                 ax=ax,
                 legend=(i == 0 and j == 1),
@@ -298,18 +317,6 @@ def cost_figure(
 # ---------------------------------------------------------------- the corpus analysis
 
 
-def _paradigm_palette(paradigms: Sequence[str]) -> dict[str, Any]:
-    """One colour per paradigm, in the paradigms' plot order (synthrank.grid.PARADIGM_ORDER), the
-    same colour for a paradigm whatever else the figure shows."""
-    import seaborn as sns
-
-    from synthrank.grid import PARADIGM_ORDER
-
-    order = [p for p in PARADIGM_ORDER if p in set(paradigms)] + sorted(set(paradigms) - set(PARADIGM_ORDER))
-    colours = sns.color_palette("colorblind", len(PARADIGM_ORDER) + 1)
-    return {p: colours[PARADIGM_ORDER.index(p) if p in PARADIGM_ORDER else len(PARADIGM_ORDER)] for p in order}
-
-
 def length_figure(lengths: Mapping[str, Mapping[int, int]], paradigms: Mapping[str, str], png: str, pdf: str) -> None:
     """Passage lengths (tokens) per corpus, one box per corpus in one panel, coloured by paradigm.
 
@@ -324,7 +331,7 @@ def length_figure(lengths: Mapping[str, Mapping[int, int]], paradigms: Mapping[s
     plt = _pyplot()
     import seaborn as sns
 
-    palette = _paradigm_palette(list(paradigms.values()))
+    palette = paradigm_palette(list(paradigms.values()))
     figure, ax = plt.subplots(figsize=(6.0, 0.9 + 0.35 * len(lengths)))
     sns.boxplot(
         data=data,
@@ -353,7 +360,7 @@ def corpus_map_figure(
     """The samples' passage embeddings in one shared 2-D projection: one panel per corpus, drawn over
     the ``reference`` (human) corpus's sample in grey, all panels on the same axes."""
     plt = _pyplot()
-    palette = _paradigm_palette(list(paradigms.values()))
+    palette = paradigm_palette(list(paradigms.values()))
     shown = [c for c in coords if c != reference] or list(coords)
     columns = min(3, len(shown))
     rows = -(-len(shown) // columns)
@@ -398,7 +405,7 @@ def overlap_figure(
     data["overlap"] = data["corpus"].map(overlaps)
     data["paradigm"] = data["corpus"].map(paradigms)
     plt = _pyplot()
-    palette = _paradigm_palette(list(paradigms.values()))
+    palette = paradigm_palette(list(paradigms.values()))
     archs = list(dict.fromkeys(data["arch"]))
     domains = [d for d in ("ID", "OOD") if d in set(data["domain"])]
     figure, axes = plt.subplots(

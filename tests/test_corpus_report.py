@@ -141,3 +141,14 @@ def test_corpus_figures_write_png_and_pdf(scores: pd.DataFrame, tmp_path: Path) 
     again = str(tmp_path / "again.png"), str(tmp_path / "again.pdf")
     corpus_map_figure(coords, paradigms, "human", *again)
     assert Path(again[0]).read_bytes() == Path(files("map")[0]).read_bytes()
+
+
+def test_a_paradigm_has_one_colour_in_every_figure() -> None:
+    from synthrank.figures import BASELINE, paradigm_palette
+
+    few = paradigm_palette(["zero-shot", "human"])
+    many = paradigm_palette(["mixture", BASELINE, "few-shot-supervised", "zero-shot", "human", "trained"])
+    assert list(few) == ["human", "zero-shot"]  # the paradigms' order, whatever order they came in
+    assert list(many) == [BASELINE, "human", "zero-shot", "few-shot-supervised", "mixture", "trained"]
+    assert few["zero-shot"] == many["zero-shot"] and few["human"] == many["human"]
+    assert len(set(many.values())) == len(many)
