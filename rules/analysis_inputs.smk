@@ -31,9 +31,10 @@ def analysis_file(corpus, name):
 
 
 def reference_passages(wildcards):
-    """The human corpus's passages, for a corpus's novelty (none for that corpus itself)."""
+    """The human corpus's passages, for the novelty of a corpus of another paradigm (a human corpus
+    has none: its passages are the reference's)."""
     human = human_reference()
-    if human is None or human == wildcards.corpus:
+    if human is None or FACETS[wildcards.corpus].paradigm == HUMAN:
         return {}
     return {"human": f"results/corpora/{wildcards.train_dataset}/{human}.jsonl"}
 

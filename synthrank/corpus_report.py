@@ -124,7 +124,9 @@ def examples(
     pool_path: str | None = None,
     collection_path: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The examples: per sampled query, its text and each corpus's passage with its prompt's exemplars.
+    """The examples: per sampled query, its text and each corpus's passage with its prompt's exemplars
+    (corpora of one paradigm with the same passage and exemplars for the query share one entry,
+    ``corpus`` naming them all, e.g. ``"human, human-1k"``).
 
     ``corpora``: corpus -> {path, paradigm} (config order); ``pool_path``: the labelled exemplar pool
     (few-shot-supervised exemplars); ``collection_path``: the training collection (few-shot-
@@ -161,14 +163,14 @@ def examples(
                     shown.append({"query": None, "passage": collection[str(ident)]})
                 else:
                     raise SynthrankError(f"{spec['path']}: exemplar {quoted(ident)} of query {quoted(qid)} not found")
-            entries.append(
-                {
-                    "corpus": name,
-                    "paradigm": spec["paradigm"],
-                    "passage": None if record is None else record["text"],
-                    "exemplars": shown,
-                }
-            )
+            text = None if record is None else record["text"]
+            same = [
+                e for e in entries if (e["paradigm"], e["passage"], e["exemplars"]) == (spec["paradigm"], text, shown)
+            ]
+            if same:  # e.g. human and human-1k, or a 1k corpus answered from its 10k corpus's requests
+                same[0]["corpus"] += f", {name}"
+                continue
+            entries.append({"corpus": name, "paradigm": spec["paradigm"], "passage": text, "exemplars": shown})
         out.append({"query_id": qid, "query": texts[qid], "corpora": entries})
     return out
 

@@ -399,6 +399,9 @@ def embed_sample(
     queries = unit_embeddings(encoder.encode_query, [texts[r["query_id"]] for r in sample], batch_size, half)
     query_ids = [r["query_id"] for r in sample]
     ranks = judge_ranks(queries, passages, query_ids)
+    # how many passages (those of other queries) each passage is ranked against, on average
+    _, inverse, counts = np.unique(query_ids, return_inverse=True, return_counts=True)
+    competitors = float(np.mean(len(query_ids) - counts[inverse]))
     arrays = {
         "passage_ids": np.array([r["passage_id"] for r in sample]),
         "query_ids": np.array(query_ids),
@@ -408,7 +411,7 @@ def embed_sample(
         write_npz(handle, arrays)
     verdict = {
         "sample": len(sample),
-        "competitors": int(np.mean([sum(q != other for other in query_ids) for q in query_ids])),
+        "competitors": competitors,
         **answer_rate(ranks),
         "judge": {"model": model, "max_length": max_length, "seed": seed},
     }

@@ -362,7 +362,7 @@ def corpus_map_figure(
     plt = _pyplot()
     palette = paradigm_palette(list(paradigms.values()))
     shown = [c for c in coords if c != reference] or list(coords)
-    columns = min(3, len(shown))
+    columns = min(4, len(shown))
     rows = -(-len(shown) // columns)
     figure, axes = plt.subplots(
         rows, columns, figsize=(3.2 * columns, 3.0 * rows), squeeze=False, sharex=True, sharey=True

@@ -152,3 +152,13 @@ def test_a_paradigm_has_one_colour_in_every_figure() -> None:
     assert list(many) == [BASELINE, "human", "zero-shot", "few-shot-supervised", "mixture", "trained"]
     assert few["zero-shot"] == many["zero-shot"] and few["human"] == many["human"]
     assert len(set(many.values())) == len(many)
+
+
+def test_corpora_with_the_same_passage_share_an_example(page_files: dict[str, str]) -> None:
+    corpora = {
+        "human": {"path": page_files["human"], "paradigm": "human"},
+        "human-again": {"path": page_files["human"], "paradigm": "human"},
+        "sup": {"path": page_files["sup"], "paradigm": "few-shot-supervised"},
+    }
+    found = examples(corpora, page_files["queries"], 1, 0, page_files["pool"], None)
+    assert [e["corpus"] for e in found[0]["corpora"]] == ["human, human-again", "sup"]
