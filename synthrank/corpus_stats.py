@@ -20,7 +20,8 @@ Tokenisation, for every statistic: :func:`tokens`, i.e. :func:`synthrank.collect
 (lower case, every character that is neither a letter, a digit nor ``_`` replaced by a space) split
 on whitespace. "it's 5°C!" -> ``it s 5 c``.
 
-Streaming (:func:`corpus_statistics`): the corpus file is read once, one passage at a time. What is
+Streaming (:func:`corpus_statistics`): the corpus file is read one passage at a time (its query
+ids first, then every statistic in one pass). What is
 kept per passage is its length and its n-grams as 64-bit hashes (numpy arrays: 8 bytes per n-gram),
 never its text; near-duplicates are found with MinHash signatures and banded locality-sensitive
 hashing (Broder, 1997), each candidate pair then checked with the exact Jaccard similarity of the
@@ -271,7 +272,8 @@ def corpus_statistics(
     threshold: float = 0.8,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Every text statistic of one corpus file (one pass over it; see the module docstring).
+    """Every text statistic of one corpus file (streamed: one pass for every statistic, and one
+    before it for the query ids whose human passages novelty needs; see the module docstring).
 
     ``queries_path``: the training queries (BEIR JSONL); ``human_path``: the human corpus whose
     passages novelty is measured against (None: the corpus is that one, or the config has none)."""
