@@ -77,7 +77,8 @@ rule corpus_table:
         f"with another whose word-{ANALYSIS['near_duplicate_shingle']}-gram sets have a Jaccard "
         f"similarity >= {ANALYSIS['near_duplicate_threshold']}), novelty vs human (share of a "
         f"passage's word {ANALYSIS['novelty_ngram']}-grams in no passage of the human corpus "
-        f"{human_reference()} for its query), how often the untuned bi-encoder ({ENCODER}) ranks "
+        f"'{human_reference()}' for its query), how often the untuned base model of the "
+        f"bi-encoder '{ENCODER}' ranks "
         f"a passage first for its query among a seeded sample's (at most {ANALYSIS['sample']}) "
         "passages of other queries, and its MRR; the quality flags of the kept passages. Tokens: "
         "lower case, punctuation as spaces, split on whitespace.",

@@ -5,7 +5,6 @@
 ANALYSIS = config["analysis"]
 # the bi-encoder whose untuned base model embeds the samples and judges the passages
 ENCODER = ANALYSIS["encoder"] or BI_ENCODERS[0]
-ANALYSIS_DIR = "results/analysis/{train_dataset}"
 CORPUS_FIGURES = ["corpus-lengths", "corpus-map", "overlap-vs-effectiveness"]
 
 

@@ -349,7 +349,7 @@ def length_figure(lengths: Mapping[str, Mapping[int, int]], paradigms: Mapping[s
     ax.set_xlabel("passage length (tokens)")
     ax.set_ylabel("")
     if ax.get_legend() is not None:
-        sns.move_legend(ax, "lower right", fontsize=7, title=None, frameon=False)
+        sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1), fontsize=7, title=None, frameon=False)
     figure.tight_layout()
     save(figure, png, pdf)
 
