@@ -21,13 +21,16 @@
 #   results/metrics/{dataset}/{split}/<run path>.json                      evaluate.smk
 #   results/significance/{arch}.csv, results/checks/bm25.json              report.smk
 #   results/tables/{table}.{csv,md,tex,html}, figures/{figure}.{png,pdf}   report.smk
+#   results/analysis/{train_dataset}/{corpus}/statistics.json, sample.npz, judge.json,
+#   results/analysis/{train_dataset}/examples.{md,html}; table corpora, figures corpus-*  analysis.smk
 #   results/release/{train_dataset}/{corpus}/ (Parquet, card), manifest.{csv,md}  release.smk
 #   results/release/{train_dataset}/results/ (results bundle), .../checkpoints/{arch}/{corpus}/seed{seed}/
 #   results/significance/seed-variance.csv, results/reproduce/{tables,models}.md  report/reproduce.smk
 #
 # Logs mirror outputs under logs/<rule>/, timings under benchmarks/<rule>/. Input functions:
-# corpora.smk, release.smk, report.smk and reproduce.smk include theirs from <name>_inputs.smk (`snakemake
-# --lint` wants functions and rules in separate files); the other rule files' are in common.smk.
+# corpora.smk, release.smk, report.smk, analysis.smk and reproduce.smk include theirs from
+# <name>_inputs.smk (`snakemake --lint` wants functions and rules in separate files); the other
+# rule files' are in common.smk.
 
 from snakemake.utils import min_version
 
@@ -47,6 +50,7 @@ include: "rules/train.smk"
 include: "rules/retrieve.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/analysis.smk"
 include: "rules/release.smk"
 include: "rules/reproduce.smk"
 
@@ -66,6 +70,7 @@ rule all:
     default_target: True
     input:
         report_targets(),
+        analysis_targets(),
         expand(
             "results/leakage/{train_dataset}/{corpus}.json",
             train_dataset=TRAIN["dataset"],

@@ -96,6 +96,7 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
             )
     _check_corpora(config, source)
     _check_negatives(config, source)
+    _check_analysis(config, source)
     groups.check_groups(config, source)
     # expected scores may name a collection or a group of them (its column, <group>/<split>)
     collections = {
@@ -218,6 +219,21 @@ def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:
                 raise SynthrankError(
                     f"{where}.exemplars: needs training.exemplar_pool.size >= {max(k, used)} (it is {pool_size})"
                 )
+
+
+def _check_analysis(config: MutableMapping[str, Any], source: str) -> None:
+    """The corpus analysis embeds and judges passages with a bi-encoder's untuned base model:
+    ``analysis.encoder`` names a bi-encoder architecture, or the config has one to default to."""
+    archs = config["architectures"]
+    encoder = config["analysis"]["encoder"]
+    if encoder is None:
+        if not any(a["kind"] == "bi-encoder" for a in archs.values()):
+            raise SynthrankError(
+                f"{source}: analysis.encoder: no bi-encoder architecture to embed and judge passages with "
+                "(the corpus analysis uses one's untuned base model)"
+            )
+    elif encoder not in archs or archs[encoder]["kind"] != "bi-encoder":
+        raise SynthrankError(f"{source}: analysis.encoder: {encoder!r} is not a bi-encoder under architectures")
 
 
 def _check_negatives(config: MutableMapping[str, Any], source: str) -> None:

@@ -4,6 +4,9 @@ Each figure takes the scores of ``synthrank.report.collect_scores`` (one row per
 arch, corpus, seed, collection, domain, metric, score) and, where it needs them, the tests of
 ``synthrank.significance`` or the costs of ``synthrank.cost_measured``. A figure whose category the grid
 lacks (no out-of-domain collection, no generated corpus...) is drawn as a panel that says so.
+The corpus analysis's figures (lengths, the embedding map, query overlap against effectiveness)
+take :mod:`synthrank.corpus_stats`' numbers. A paradigm has one colour in every figure
+(:func:`paradigm_palette`).
 """
 
 from __future__ import annotations
@@ -58,6 +61,23 @@ def message_figure(text: str, png: str, pdf: str) -> None:
     save(figure, png, pdf)
 
 
+def paradigm_palette(paradigms: Sequence[str]) -> dict[str, Any]:
+    """One colour per paradigm for every figure: a paradigm of :data:`synthrank.grid.PARADIGM_ORDER`
+    always has the same colour of seaborn's colourblind palette (human blue, zero-shot orange, ...),
+    the baselines grey; in that order (baselines first), for legends."""
+    import seaborn as sns
+
+    from synthrank.grid import PARADIGM_ORDER
+
+    colours = sns.color_palette("colorblind", 10)
+    fixed = {p: colours[i] for i, p in enumerate(PARADIGM_ORDER)} | {BASELINE: colours[7]}
+    spare = [colours[i] for i in (8, 9, 6)]
+    present = set(paradigms)
+    order = [p for p in (BASELINE, *PARADIGM_ORDER) if p in present] + sorted(present - set(fixed))
+    extra = iter(spare * len(order))
+    return {p: fixed[p] if p in fixed else next(extra) for p in order}
+
+
 def domain_averages(scores: pd.DataFrame) -> pd.DataFrame:
     """One row per (arch, corpus, seed, domain): the mean over that domain's collections.
 
@@ -103,10 +123,9 @@ def id_ood_figure(
     archs = [a for a in dict.fromkeys(scores["arch"]) if a != "bm25"]  # in the grid's order
     bm25 = stats[stats["arch"] == "bm25"]
     plt = _pyplot()
-    import seaborn as sns
 
-    hue_order = list(dict.fromkeys([BASELINE, *sorted(set(stats["paradigm"]) - {BASELINE})]))
-    palette = dict(zip(hue_order, sns.color_palette("colorblind", len(hue_order)), strict=True))
+    palette = paradigm_palette(list(stats["paradigm"]))
+    hue_order = list(palette)
     figure, axes = plt.subplots(1, max(1, len(archs)), figsize=(3.6 * max(1, len(archs)), 3.4), squeeze=False)
     for ax, arch in zip(axes[0], archs, strict=False):
         panel = pd.concat([bm25, stats[stats["arch"] == arch]])
@@ -259,7 +278,7 @@ def cost_figure(
     domains = [d for d in ("ID", "OOD") if d in set(data["domain"])]
     measures = [("usd", "API cost (USD)"), ("hours", "compute hours (corpus + training, one seed)")]
     figure, axes = plt.subplots(len(domains), 2, figsize=(7.6, 2.9 * len(domains)), squeeze=False)
-    hue_order = [p for p in dict.fromkeys(paradigms[c] for c in paradigms) if p in set(data["paradigm"])]
+    palette = paradigm_palette(list(data["paradigm"]))
     for i, domain in enumerate(domains):
         for j, (measure, label) in enumerate(measures):
             ax = axes[i][j]
@@ -269,9 +288,9 @@ def cost_figure(
                 x=measure,
                 y="score",
                 hue="paradigm",
-                hue_order=hue_order,
+                hue_order=list(palette),
                 style="arch",
-                palette="colorblind",
+                palette=palette,
                 s=50,
                 ax=ax,
                 legend=(i == 0 and j == 1),
@@ -292,4 +311,129 @@ def cost_figure(
         legend.remove()
         figure.legend(handles, labels, loc="center right", frameon=False)
     figure.tight_layout(rect=(0, 0, 0.8, 1))
+    save(figure, png, pdf)
+
+
+# ---------------------------------------------------------------- the corpus analysis
+
+
+def length_figure(lengths: Mapping[str, Mapping[int, int]], paradigms: Mapping[str, str], png: str, pdf: str) -> None:
+    """Passage lengths (tokens) per corpus, one box per corpus in one panel, coloured by paradigm.
+
+    ``lengths``: corpus -> {length: number of passages} (the corpus statistics' ``length_counts``)."""
+    rows = [
+        (corpus, paradigms[corpus], int(length))
+        for corpus, counts in lengths.items()
+        for length, count in counts.items()
+        for _ in range(int(count))
+    ]
+    data = pd.DataFrame(rows, columns=["corpus", "paradigm", "tokens"])
+    plt = _pyplot()
+    import seaborn as sns
+
+    palette = paradigm_palette(list(paradigms.values()))
+    figure, ax = plt.subplots(figsize=(6.0, 0.9 + 0.35 * len(lengths)))
+    sns.boxplot(
+        data=data,
+        x="tokens",
+        y="corpus",
+        hue="paradigm",
+        order=list(lengths),
+        hue_order=list(palette),
+        palette=palette,
+        dodge=False,
+        whis=(5, 95),
+        fliersize=1.5,
+        ax=ax,
+    )
+    ax.set_xlabel("passage length (tokens)")
+    ax.set_ylabel("")
+    if ax.get_legend() is not None:
+        sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1), fontsize=7, title=None, frameon=False)
+    figure.tight_layout()
+    save(figure, png, pdf)
+
+
+def corpus_map_figure(
+    coords: Mapping[str, Any], paradigms: Mapping[str, str], reference: str | None, png: str, pdf: str
+) -> None:
+    """The samples' passage embeddings in one shared 2-D projection: one panel per corpus, drawn over
+    the ``reference`` (human) corpus's sample in grey, all panels on the same axes."""
+    plt = _pyplot()
+    palette = paradigm_palette(list(paradigms.values()))
+    shown = [c for c in coords if c != reference] or list(coords)
+    columns = min(4, len(shown))
+    rows = -(-len(shown) // columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(3.2 * columns, 3.0 * rows), squeeze=False, sharex=True, sharey=True
+    )
+    for ax, corpus in zip(axes.flat, shown, strict=False):
+        if reference is not None and reference in coords and corpus != reference:
+            ref = coords[reference]
+            ax.scatter(ref[:, 0], ref[:, 1], s=6, color="lightgrey", label=f"{reference} (human)")
+        points = coords[corpus]
+        ax.scatter(points[:, 0], points[:, 1], s=6, color=palette[paradigms[corpus]], label=corpus)
+        ax.set_title(f"{corpus} ({paradigms[corpus]})", fontsize=8)
+        ax.legend(loc="best", fontsize=6, frameon=False, markerscale=2)
+    for ax in list(axes.flat)[len(shown) :]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("PC 1")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("PC 2")
+    figure.tight_layout()
+    save(figure, png, pdf)
+
+
+def overlap_figure(
+    scores: pd.DataFrame,
+    overlaps: Mapping[str, float],
+    paradigms: Mapping[str, str],
+    png: str,
+    pdf: str,
+    metric_label: str,
+) -> None:
+    """Each trained model's domain averages (mean over seeds) against its corpus's query overlap: one
+    panel per architecture and domain, colour = paradigm."""
+    avgs = domain_averages(scores)
+    trained = avgs[avgs["corpus"].isin(list(overlaps))]
+    if trained.empty:
+        message_figure("no trained model in this config", png, pdf)
+        return
+    data = trained.groupby(["arch", "corpus", "domain"], as_index=False, sort=False)["score"].agg(["mean", "std"])
+    data["std"] = data["std"].fillna(0.0)
+    data["overlap"] = data["corpus"].map(overlaps)
+    data["paradigm"] = data["corpus"].map(paradigms)
+    plt = _pyplot()
+    palette = paradigm_palette(list(paradigms.values()))
+    archs = list(dict.fromkeys(data["arch"]))
+    domains = [d for d in ("ID", "OOD") if d in set(data["domain"])]
+    figure, axes = plt.subplots(
+        len(domains), len(archs), figsize=(3.6 * len(archs), 2.9 * len(domains)), squeeze=False, sharex=True
+    )
+    for i, domain in enumerate(domains):
+        for j, arch in enumerate(archs):
+            ax = axes[i][j]
+            panel = data[(data["arch"] == arch) & (data["domain"] == domain)]
+            for row in panel.itertuples(index=False):
+                ax.errorbar(
+                    row.overlap,
+                    row.mean,
+                    yerr=row.std,
+                    fmt="o",
+                    color=palette[row.paradigm],
+                    capsize=2,
+                    label=row.paradigm,
+                )
+                ax.annotate(row.corpus, (row.overlap, row.mean), xytext=(4, 3), textcoords="offset points", fontsize=6)
+            ax.set_title(f"{arch}, {domain}")
+            ax.set_xlabel("query overlap of the corpus")
+            ax.set_ylabel(f"{domain} average ({metric_label})")
+    handles: dict[str, Any] = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    ordered = [p for p in palette if p in handles]
+    figure.legend([handles[p] for p in ordered], ordered, loc="lower center", ncol=len(ordered), frameon=False)
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
     save(figure, png, pdf)

@@ -169,3 +169,21 @@ def test_a_loss_is_chosen_for_cross_encoders_only() -> None:
     cfg = demo()
     cfg["architectures"]["bi-encoder"]["train"]["loss"] = "bce"
     assert "architectures.bi-encoder.train.loss: a bi-encoder always trains with" in check(cfg)
+
+
+def test_analysis_encoder_must_be_a_bi_encoder() -> None:
+    cfg = demo()
+    assert config.validate(deepcopy(cfg))["analysis"] == {
+        "encoder": None,
+        "sample": 1000,
+        "seed": 0,
+        "examples": 3,
+        "novelty_ngram": 3,
+        "near_duplicate_shingle": 5,
+        "near_duplicate_threshold": 0.8,
+    }
+    cfg["analysis"] = {"encoder": "cross-encoder"}
+    assert check(cfg) == "demo.yaml: analysis.encoder: 'cross-encoder' is not a bi-encoder under architectures"
+    cfg = demo()
+    del cfg["architectures"]["bi-encoder"]
+    assert check(cfg).startswith("demo.yaml: analysis.encoder: no bi-encoder architecture to embed and judge")

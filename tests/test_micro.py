@@ -113,6 +113,11 @@ AGGREGATES = {
     "cost_estimate",
     "export_generation",
     "release_manifest",
+    "corpus_table",
+    "corpus_length_figure",
+    "corpus_map_figure",
+    "overlap_figure",
+    "corpus_examples",
 }
 T = {"train_dataset": "demo-cooking"}
 CORPORA = ("human", "zero-shot-smollm2")
@@ -167,6 +172,11 @@ def trained(corpora, seeds=("1",), archs=("cross-encoder", "bi-encoder")) -> set
     return {job(rule(a), arch=a, **T, corpus=c, seed=s) for a in archs for c in corpora for s in seeds}
 
 
+def analysed(corpus: str) -> set:
+    """A corpus's analysis: its statistics, its embedded sample and the judge's verdict."""
+    return {job("corpus_statistics", **T, corpus=corpus), job("corpus_sample_embeddings", **T, corpus=corpus)}
+
+
 @pytest.fixture
 def micro_config() -> dict:
     return yaml.safe_load((REPO / "config" / "micro.yaml").read_text(encoding="utf-8"))
@@ -200,6 +210,7 @@ def test_grow_a_seed_a_corpus_and_an_architecture(micro_run: Path, micro_config:
         job("release_corpus", **T, corpus="human-4"),
         job("negatives_run", **T, corpus="human-4", source="human"),
     }
+    expected |= analysed("human-4")
     assert cells(planned(micro_run, corpus, "corpus")) == expected | trained(["human-4"]) | runs(
         COLLECTIONS, ["human-4"]
     )
@@ -232,7 +243,7 @@ def test_grow_a_generator(micro_run: Path, micro_config: dict) -> None:
     }
     expected = {job("fetch_llm_gguf", generator="smollm2-cold"), job("generated_corpus", **T, corpus="zero-shot-cold")}
     expected |= {job("training_set", **T, corpus="zero-shot-cold"), job("release_corpus", **T, corpus="zero-shot-cold")}
-    expected |= {job("negatives_run", **T, corpus="zero-shot-cold", source="human")}
+    expected |= {job("negatives_run", **T, corpus="zero-shot-cold", source="human")} | analysed("zero-shot-cold")
     expected |= trained(["zero-shot-cold"]) | runs(COLLECTIONS, ["zero-shot-cold"])
     jobs = planned(micro_run, cfg, "generator")
     assert cells(jobs) == expected

@@ -58,8 +58,17 @@ TABLES = [
     "generators",
     "negatives",
     "cost",
+    "corpora",
 ]
-FIGURES = ["id-vs-ood", "gain-over-human", "effectiveness-vs-size", "cost-vs-effectiveness"]
+FIGURES = [
+    "id-vs-ood",
+    "gain-over-human",
+    "effectiveness-vs-size",
+    "cost-vs-effectiveness",
+    "corpus-lengths",
+    "corpus-map",
+    "overlap-vs-effectiveness",
+]
 
 
 def test_output_folders_hold_only_outputs(demo_run: Path) -> None:
@@ -148,6 +157,37 @@ def test_demo_results(demo_run: Path) -> None:
     assert cost.loc["zero-shot-smollm2", "completion tokens"] > 0 and (cost["cross-encoder training h"] > 0).all()
 
 
+def test_demo_corpus_analysis(demo_run: Path) -> None:
+    """The corpus table is the corpora's files, measured; the examples page shows both corpora."""
+    from synthrank.corpus_stats import query_overlap, tokens
+
+    table = pd.read_csv(demo_run / "results/tables/corpora.csv", index_col=0)
+    assert table.index.tolist() == ["human", "zero-shot-smollm2"]
+    assert table["paradigm"].tolist() == ["human", "zero-shot"]
+    queries = {
+        json.loads(line)["_id"]: json.loads(line)["text"]
+        for line in (demo_run / "results/datasets/demo-cooking/queries.jsonl").open()
+    }
+    for corpus in table.index:
+        passages = [json.loads(line) for line in (demo_run / f"results/corpora/demo-cooking/{corpus}.jsonl").open()]
+        row = table.loc[corpus]
+        assert row["passages"] == len(passages) and row["queries"] == len({p["query_id"] for p in passages})
+        lengths = sorted(len(tokens(p["text"])) for p in passages)
+        assert row["length_median"] == pytest.approx(pd.Series(lengths).median())
+        overlaps = [query_overlap(tokens(queries[p["query_id"]]), tokens(p["text"])) for p in passages]
+        assert row["query_overlap"] == pytest.approx(sum(overlaps) / len(overlaps), abs=1e-6)
+        assert 0 < row["distinct_1"] < row["distinct_2"] <= 1 and 0 <= row["near_duplicates"] < 0.5
+        judge = json.loads((demo_run / f"results/analysis/demo-cooking/{corpus}/judge.json").read_text())
+        assert judge["sample"] == min(1000, len(passages)) and row["answered"] == pytest.approx(judge["answered"])
+    # the human passages answer their queries for the untuned bi-encoder far above chance (1 in ~60)
+    assert table.loc["human", "answered"] > 0.5
+    assert pd.isna(table.loc["human", "novelty"]) and 0 < table.loc["zero-shot-smollm2", "novelty"] <= 1
+    page = (demo_run / "results/analysis/demo-cooking/examples.md").read_text()
+    assert page.count("\n## Query ") == 3 and page.count("### human (human)") == 3
+    assert page.count("### zero-shot-smollm2 (zero-shot)") == 3
+    assert "<h2>Query " in (demo_run / "results/analysis/demo-cooking/examples.html").read_text()
+
+
 def readme_command(fragment: str) -> list[str]:
     """The README line that contains ``fragment``, as argv (its `# comment` dropped): the tests run
     what the README tells a user to type, so a changed README command fails a test."""
@@ -173,7 +213,7 @@ def test_report_html(demo_run: Path) -> None:
     done = snakemake(demo_run, "--workflow-profile", "profiles/demo", "--report", "report.html")
     assert done.returncode == 0, done.stderr[-2000:]
     html = (demo_run / "report.html").read_text()
-    for name in [*TABLES, *FIGURES]:
+    for name in [*TABLES, *FIGURES, "examples.html"]:
         assert name in html, name
     assert "Holm-corrected" in html
 
@@ -252,6 +292,12 @@ def test_real_data_path(tmp_path: Path, gguf: Path) -> None:
         assert len(rows) > 1 or name == "negatives", name
     for name in FIGURES:
         assert (workdir / f"figures/{name}.pdf").stat().st_size > 1000, name
+    corpora = pd.read_csv(workdir / "results/tables/corpora.csv", index_col=0)
+    assert set(corpora["paradigm"]) == {"human", "zero-shot", "few-shot-unsupervised", "few-shot-supervised", "mixture"}
+    assert corpora.loc["human-16+few-shot-sup-16", "passages"] > corpora.loc["human-16", "passages"]
+    page = (workdir / "results/analysis/wikiqa/examples.md").read_text()
+    assert "### few-shot-unsup-smollm2 (few-shot-unsupervised)" in page and "### few-shot-sup-smollm2" in page
+    assert "Exemplar 2 shown in the prompt (query: " in page  # the supervised prompt's (query, passage) pairs
     cross = pd.read_csv(workdir / "results/tables/cross-encoder-id.csv", index_col=0)
     for corpus in ("human", "human-16", "zero-shot", "few-shot-unsup", "few-shot-sup", "human-16+few-shot-sup-16"):
         assert any(corpus in str(label) for label in cross.index), corpus
@@ -293,6 +339,11 @@ AGGREGATES = [
     "results/tables/overview.csv",
     "figures/id-vs-ood.png",
     "results/release/demo-cooking/zero-shot-smollm2/data/train-00000-of-00001.parquet",
+    "results/analysis/demo-cooking/zero-shot-smollm2/statistics.json",
+    "results/analysis/demo-cooking/zero-shot-smollm2/sample.npz",
+    "results/tables/corpora.csv",
+    "figures/corpus-map.png",
+    "results/analysis/demo-cooking/examples.md",
 ]
 CHAINS = [
     "results/corpora/demo-cooking/zero-shot-smollm2.jsonl",
@@ -330,7 +381,7 @@ def test_demo_is_byte_reproducible(demo_run: Path, tmp_path: Path) -> None:
     for cache in (workdir / "results" / "cache").glob("llm-requests.sqlite*"):
         cache.unlink()
     before = {p: p.stat().st_mtime_ns for p in workdir.rglob("*") if p.is_file()}
-    for targets, jobs in ((AGGREGATES, 4), (CHAINS, 10)):
+    for targets, jobs in ((AGGREGATES, 9), (CHAINS, 10)):
         done = snakemake(workdir, *targets, "--force", "--workflow-profile", "profiles/demo")
         assert done.returncode == 0, done.stderr[-4000:]
         assert re.search(rf"^total\s+{jobs}$", done.stderr, re.M), done.stderr[-3000:]
@@ -359,9 +410,14 @@ def test_demo_is_byte_reproducible(demo_run: Path, tmp_path: Path) -> None:
         "results/tables/overview.tex",
         "figures/id-vs-ood.pdf",
         "results/release/demo-cooking/zero-shot-smollm2/data/train-00000-of-00001.parquet",
+        "results/analysis/demo-cooking/zero-shot-smollm2/judge.json",
+        "results/analysis/demo-cooking/zero-shot-smollm2/sample.npz",
+        "results/tables/corpora.md",
+        "figures/corpus-map.pdf",
+        "results/analysis/demo-cooking/examples.html",
         "results/release/demo-cooking/zero-shot-smollm2/README.md",
     ]:
         assert expected in names, expected
-    assert sum(name.startswith("results/provenance/") for name in names) >= 13
+    assert sum(name.startswith("results/provenance/") for name in names) >= 18
     # one job per (collection, model): forcing the cooking run rewrites nothing of astronomy
     assert "results/runs/demo-astronomy/test/cross-encoder/demo-cooking/human/seed1.trec" not in names
