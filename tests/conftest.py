@@ -28,21 +28,42 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(REPO / ".cache" / "numba"))
 os.environ["NUMBA_NUM_THREADS"] = "1"
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """How ``make test-all`` spreads the suite over two pytest-xdist workers (``-n 2 --dist
-    loadgroup --no-loadscope-reorder``; a plain run ignores the groups). Tests that share an
-    expensive fixture stay on one worker, so it is built once: every user of the finished demo
-    (``demo_run``) is in group ``demo``, every other test in its module's group (module-scoped
-    fixtures such as test_micro's run). The groups go out in collection order, so the longest go
-    first (``_weight``): in test-all the demo's group on one worker, the real-data grid on the
-    other; in ``make test`` the micro run on one, the unit tests on the other.
-    A workflow test keeps a core busy only part of the time (model start-up, one job waiting on
-    another, sbatch latency); two side by side fill those gaps."""
+    """Longest first (``_weight``), for the two workers of ``make test``/``make test-all``; a test
+    of the finished demo must live in ``tests/test_demo_*.py`` (see the scheduler below)."""
     for item in items:
-        module = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("demo" if "demo_run" in item.fixturenames else module))
+        if "demo_run" in item.fixturenames and not item.path.name.startswith("test_demo"):
+            raise pytest.UsageError(
+                f"{item.nodeid} uses demo_run: move it into a tests/test_demo_*.py module, which "
+                "make test-all runs on one worker, so that the session's demo run is made once"
+            )
     items.sort(key=_weight)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """How ``make test``/``make test-all`` spread the suite over two pytest-xdist workers: by module,
+    except that every ``tests/test_demo_*.py`` module is one unit, since they share the session's
+    demo run (each worker would otherwise make its own). Modules keep their module-scoped runs
+    (test_micro's, test_workflow_generation's) on one worker too. Units go out in collection
+    order (``--no-loadscope-reorder``), which ``_weight`` makes longest first: in test-all the
+    demo's modules on one worker and the real-data grid on the other; in ``make test`` the micro
+    run on one and the unit tests on the other. A workflow test keeps the two cores busy only part
+    of the time (a model job spends seconds importing its libraries, jobs wait on each other,
+    sbatch answers late); a second worker fills the gaps.
+
+    Why a scheduler of our own and not ``--dist loadgroup`` with ``xdist_group`` marks: under
+    pytest 9.2 a node id is computed (``Node.nodeid`` returns ``str(self._id)``), so the ``@group``
+    suffix pytest-xdist 3.8 writes into ``item._nodeid`` is lost and loadgroup distributes like
+    ``load`` (checked here: marked tests ran on both workers)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkflowRun(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "demo" if Path(module).name.startswith("test_demo") else module
+
+    return ByWorkflowRun(config, log)
 
 
 # the fixtures of whole workflow runs, longest first: the demo (test-all), the micro run (make test)
@@ -52,6 +73,8 @@ WORKFLOW_RUNS = ("demo_run", "micro_run")
 def _weight(item: pytest.Item) -> int:
     """Longest first: the whole-workflow fixtures' groups, the real-data grid, the other ``slow``
     tests, the rest."""
+    if item.path.name.startswith("test_demo"):
+        return 0
     for rank, fixture in enumerate(WORKFLOW_RUNS):
         if fixture in item.fixturenames:
             return rank

@@ -1,7 +1,7 @@
 """Run one rule's script as Snakemake's ``script:`` would, in the Python that runs this file.
 
 Usage: ``STAGE_PYTHON tests/stage_job.py JOB.json`` in the workflow's directory, where JOB.json is
-one line of ``tests/plan_jobs.py --script-view``. Test-only (``tests/test_stage_envs.py``): a stage
+one line of ``tests/plan_jobs.py --script-view``. Test-only (``tests/test_demo_stage_envs.py``): a stage
 environment is a bare venv with its envs/*.yaml pins, without Snakemake, so the script gets a
 stand-in for the ``snakemake`` object (the attributes the project's scripts and
 ``synthrank.provenance`` read) instead of Snakemake's pickled one, whose unpickling would put the

