@@ -61,7 +61,7 @@ reproduce-all: $(STAMP) ## level 3: the whole grid (CONFIG) from scratch, after 
 # Tiers (markers in pyproject.toml): the fast tier leaves out whole-workflow runs (slow), unit
 # tests that load real models, servers or the JVM (heavy), and the real vLLM (vllm); it keeps one
 # small end-to-end run (tests/test_micro.py, config/micro.yaml).
-test: $(STAMP) ## the fast tier: unit tests and one micro workflow run end to end (~5 min)
+test: $(STAMP) ## the fast tier: unit tests and one micro workflow run end to end (~4 min)
 	$(BIN)/pytest -m "not slow and not heavy and not vllm" -n 2 --no-loadscope-reorder
 
 # test-all: two pytest-xdist workers; the tests of the demo's run stay on one (tests/conftest.py)
