@@ -165,6 +165,13 @@ GPU_THROUGHPUT: dict[tuple[str, str, str], tuple[float, str]] = {
     ("rerank", "cross-encoder", "bf16"): (3313.0, "measured, H200, bf16 weights"),
     ("rerank", "cross-encoder", "fp16"): (3313.0, "assumption: bf16's measured rate"),
 }
+
+
+def _on_gpu(precision: str) -> str:
+    """A configured precision as it runs on the estimate's GPU (``auto``: bf16, synthrank.models)."""
+    return "bf16" if precision == "auto" else precision
+
+
 #: the hard negatives per query of the measured bi-encoder training rate: other counts scale it
 #: by (1 + 7) / (1 + count) (an assumption: a step's cost grows with its passages)
 MEASURED_NEGATIVES = 7
@@ -264,8 +271,9 @@ def gpu_hours(workload: Mapping[str, Any], training_queries: int) -> dict[str, A
     default_count = int(workload.get("hard_negatives", {}).get("count", 4))
     rows = []
     for arch, spec in workload["architectures"].items():
-        kind, inference = spec["kind"], spec.get("precision", "fp32")
-        train_precision = spec["train"].get("precision", "fp32")
+        # the GPUs estimated for compute bf16 natively (Ampere/Hopper): there ``auto`` is bf16
+        kind, inference = spec["kind"], _on_gpu(spec.get("precision", "fp32"))
+        train_precision = _on_gpu(spec["train"].get("precision", "fp32"))
         epochs = float(spec["train"]["epochs"])
         trained = len(spec["corpora"]) * seeds
         untuned = 1 if spec.get("untuned_baseline") else 0

@@ -22,9 +22,14 @@ if TYPE_CHECKING:
     from sentence_transformers.cross_encoder import CrossEncoder
 
 PYPI_PREFIX = "pypi:"
-#: inference precision (``architectures.<a>.precision``) -> the torch dtype of the weights (None: as
-#: loaded, float32). Half precision is for CUDA GPUs (bf16 on Ampere/Hopper); on a CPU it is refused.
+#: a precision (``architectures.<a>.precision`` for inference, ``train.precision`` for training)
+#: -> the torch dtype of the weights (None: as loaded, float32). fp16 is for CUDA GPUs; bf16 for
+#: hardware that computes it natively: Ampere/Hopper GPUs, and CPUs with AVX-512 BF16 or AMX
+#: (AMD Zen 4+, Intel Cooper Lake/Sapphire Rapids+), where it runs about twice as fast as fp32
+#: (BENCHMARKS.md, "bf16 on a CPU"). ``auto``: bf16 where it is native, else fp32 (the demo's
+#: choice: a laptop without it keeps fp32, as before).
 PRECISIONS = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}
+PRECISION_CHOICES = (*PRECISIONS, "auto")
 
 
 def resolve_model(ref: str) -> str:
@@ -57,20 +62,43 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def inference_dtype(precision: str) -> Any:
-    """The torch dtype a model's weights are cast to for inference (None: keep float32).
+def native_bf16() -> bool:
+    """Whether this machine computes bf16 natively: a CUDA GPU that supports it, else a CPU with
+    AVX-512 BF16 or AMX (oneDNN's bf16 kernels; without them torch emulates bf16, slower than fp32)."""
+    import torch
 
-    bf16/fp16 need a CUDA GPU: on a CPU the job stops with one line, as training does for its
-    ``precision`` (synthrank.train)."""
-    if precision not in PRECISIONS:
-        raise SynthrankError(f"inference precision {precision!r} is not one of {', '.join(PRECISIONS)}")
-    if PRECISIONS[precision] is None:
+    if torch.cuda.is_available():
+        return bool(torch.cuda.is_bf16_supported())
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+def resolve_precision(precision: str, stage: str = "inference") -> str:
+    """The precision a job runs in: ``auto`` becomes bf16 or fp32 (:func:`native_bf16`); a
+    precision this machine cannot compute stops the job in one line (``stage``: inference or
+    training, for the message)."""
+    if precision not in PRECISION_CHOICES:
+        raise SynthrankError(f"{stage} precision {precision!r} is not one of {', '.join(PRECISION_CHOICES)}")
+    if precision == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    if precision == "fp32":
+        return precision
+    import torch
+
+    if torch.cuda.is_available() or (precision == "bf16" and native_bf16()):
+        return precision
+    needs = "a CUDA GPU" if precision == "fp16" else "a CUDA GPU or a CPU with AVX-512 BF16 or AMX"
+    raise SynthrankError(f"{stage} precision {precision} needs {needs} (none here); use fp32 or auto")
+
+
+def inference_dtype(precision: str) -> Any:
+    """The torch dtype a model's weights are cast to for inference (None: keep float32), after
+    :func:`resolve_precision` (which stops the job in one line where the machine cannot)."""
+    resolved = resolve_precision(precision)
+    if PRECISIONS[resolved] is None:
         return None
     import torch
 
-    if not torch.cuda.is_available():
-        raise SynthrankError(f"inference precision {precision} needs a CUDA GPU (none here); use fp32 on a CPU")
-    return getattr(torch, PRECISIONS[precision])
+    return getattr(torch, PRECISIONS[resolved])
 
 
 def load_bi_encoder(
@@ -79,7 +107,7 @@ def load_bi_encoder(
     """Load a bi-encoder with its query/passage prompts (E5's ``query: `` / ``passage: ``), its
     weights in ``precision`` (:func:`inference_dtype`)."""
     path = resolve_model(ref)  # a bad reference fails before the slow import
-    dtype = inference_dtype(precision)  # and so does half precision without a GPU
+    dtype = inference_dtype(precision)  # and so does a precision this machine cannot compute
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(path, device=_device())
@@ -96,13 +124,31 @@ def load_cross_encoder(ref: str, max_length: int, precision: str = "fp32") -> Cr
     """Load a cross-encoder, its weights in ``precision`` (:func:`inference_dtype`); a bi-encoder
     checkpoint gets a fresh one-logit head."""
     path = resolve_model(ref)  # a bad reference fails before the slow import
-    dtype = inference_dtype(precision)  # and so does half precision without a GPU
+    dtype = inference_dtype(precision)  # and so does a precision this machine cannot compute
     from sentence_transformers.cross_encoder import CrossEncoder
 
     model = CrossEncoder(path, num_labels=1, max_length=max_length, device=_device())
     if dtype is not None:
-        model.to(dtype)  # predict() returns its scores as float32
+        model.to(dtype)
+        score_head_in_fp32(model.model)
     return model
+
+
+def score_head_in_fp32(network: Any) -> bool:
+    """Keep a half-precision cross-encoder's classification head (``classifier``, as in
+    transformers' ``*ForSequenceClassification``) in float32, its input cast up: the score is then
+    a float32 product of the half-precision pooled representation. Scores computed in bf16 (an
+    8-bit mantissa: steps of 1/32 around a logit of 5) would tie among a query's candidates, and a
+    tie is broken by document id, not by the model. False (nothing changed) for a network
+    without such a head."""
+    import torch
+
+    head = getattr(network, "classifier", None)
+    if not isinstance(head, torch.nn.Module):
+        return False
+    head.float()
+    head.register_forward_pre_hook(lambda _head, args: tuple(a.float() if torch.is_tensor(a) else a for a in args))
+    return True
 
 
 def _device() -> str:

@@ -238,20 +238,24 @@ def _load_rows(trainset_path: str) -> list[dict[str, Any]]:
 
 
 def _trainer_args(hyper: Mapping[str, Any], seed: int, output_dir: str) -> dict[str, Any]:
-    precision = hyper.get("precision", "fp32")
+    from synthrank.models import resolve_precision
+
+    precision = resolve_precision(str(hyper.get("precision", "fp32")), "training")
+    on_cpu = False
     if precision != "fp32":
         import torch
 
-        if not torch.cuda.is_available():
-            raise SynthrankError(f"training precision {precision} needs a CUDA GPU (none here); use fp32 on a CPU")
+        on_cpu = not torch.cuda.is_available()  # bf16 autocast on a CPU that computes it natively
+    log.info("training in %s%s", precision, " (auto)" if hyper.get("precision") == "auto" else "")
     return {
         "output_dir": output_dir,
         "num_train_epochs": float(hyper["epochs"]),
         "per_device_train_batch_size": int(hyper["batch_size"]),
         "learning_rate": float(hyper["learning_rate"]),
         "warmup_ratio": float(hyper.get("warmup_ratio", 0.1)),
-        "bf16": hyper.get("precision") == "bf16",
-        "fp16": hyper.get("precision") == "fp16",
+        "bf16": precision == "bf16",
+        "fp16": precision == "fp16",
+        "use_cpu": on_cpu,
         "seed": seed,
         "data_seed": seed,
         "save_strategy": "no",

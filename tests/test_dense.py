@@ -131,18 +131,40 @@ def test_remove_query_drops_the_query_itself_and_keeps_k(tmp_path: Path) -> None
 # ---------------------------------------------------------------- precision and length-ordered batches
 
 
-def test_half_precision_is_refused_on_a_cpu() -> None:
-    """bf16/fp16 weights are for a CUDA GPU: on a CPU the job stops in one line, before loading."""
+def test_a_precision_the_machine_cannot_compute_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a CPU without CUDA: fp16 is refused, bf16 only where the CPU lacks native bf16, in one
+    line before loading; ``auto`` falls back to fp32 there. (The probe is patched: the answer must
+    not depend on which CPU runs the test.)"""
     import torch
 
-    if torch.cuda.is_available():
-        pytest.skip("a CUDA GPU is here: half precision is allowed")
-    for precision in ("bf16", "fp16"):
+    from synthrank import models
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(models, "native_bf16", lambda: False)
+    for precision, needs in (("bf16", "a CUDA GPU or a CPU with AVX-512 BF16 or AMX"), ("fp16", "a CUDA GPU")):
         with pytest.raises(SynthrankError) as info:
             load_bi_encoder(MINILM, 64, precision=precision)
-        assert str(info.value) == f"inference precision {precision} needs a CUDA GPU (none here); use fp32 on a CPU"
-    with pytest.raises(SynthrankError, match="inference precision 'int8' is not one of fp32, bf16, fp16"):
+        assert str(info.value) == f"inference precision {precision} needs {needs} (none here); use fp32 or auto"
+    with pytest.raises(SynthrankError, match="inference precision 'int8' is not one of fp32, bf16, fp16, auto"):
         load_bi_encoder(MINILM, 64, precision="int8")
+    assert models.resolve_precision("auto") == "fp32" and models.inference_dtype("auto") is None
+    monkeypatch.setattr(models, "native_bf16", lambda: True)  # AVX-512 BF16 / AMX
+    assert models.resolve_precision("auto") == models.resolve_precision("bf16") == "bf16"
+    assert models.inference_dtype("auto") is torch.bfloat16
+    with pytest.raises(SynthrankError, match=r"^inference precision fp16 needs a CUDA GPU"):
+        models.resolve_precision("fp16")
+
+
+def test_native_bf16_reads_the_cpu_when_there_is_no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from synthrank.models import native_bf16
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for avx512_bf16, amx in ((False, False), (True, False), (False, True)):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v)
+        assert native_bf16() is (avx512_bf16 or amx)
 
 
 def test_half_precision_embeddings_are_normalised_in_float32() -> None:

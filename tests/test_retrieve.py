@@ -106,13 +106,38 @@ def test_bm25_remove_query_drops_the_query_itself(tmp_path: Path) -> None:
     assert "a1" not in removed["a1"] and len(removed["a1"]) == 2
 
 
-def test_half_precision_reranking_is_refused_on_a_cpu() -> None:
+def test_half_precision_reranking_is_refused_where_it_is_not_native(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    if torch.cuda.is_available():
-        pytest.skip("a CUDA GPU is here: half precision is allowed")
-    with pytest.raises(SynthrankError, match=r"^inference precision bf16 needs a CUDA GPU \(none here\); use fp32"):
+    from synthrank import models
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(models, "native_bf16", lambda: False)
+    with pytest.raises(SynthrankError, match=r"^inference precision bf16 needs a CUDA GPU or a CPU with AVX-512 BF16"):
         load_cross_encoder(MINILM, 128, precision="bf16")
+
+
+@pytest.mark.heavy
+def test_a_bf16_cross_encoder_scores_in_float32(cooking: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bf16 weights, a float32 head: a score is not rounded to bf16's 8-bit mantissa (where a
+    query's candidates would tie)."""
+    import torch
+
+    from synthrank import models
+
+    monkeypatch.setattr(models, "native_bf16", lambda: True)  # emulated where it is not: slow, same result
+    queries = judged_queries(cooking["queries"], cooking["qrels"])
+    first_stage, texts = read_run(cooking["run"]), dict(iter_corpus(cooking["corpus"]))
+    inputs = [(queries[q], texts[d]) for q in list(queries)[:3] for d in list(first_stage[q])[:10]]
+    half = load_cross_encoder(MINILM, 64, precision="bf16")
+    assert half.model.bert.encoder.layer[0].output.dense.weight.dtype == torch.bfloat16
+    assert half.model.classifier.weight.dtype == torch.float32
+    scores = half.predict(inputs, batch_size=16, convert_to_numpy=True)
+    assert scores.dtype == np.float32
+    rounded = torch.tensor(scores).to(torch.bfloat16).float().numpy()
+    assert (rounded != scores).sum() >= len(scores) - 1  # a bf16 head's scores would all equal these
+    assert len(set(scores.tolist())) == len(scores)  # no ties
+    assert models.score_head_in_fp32(torch.nn.Linear(2, 1)) is False  # no ``classifier``: unchanged
 
 
 # CrossEncoder.predict sorts a call's pairs by length before batching (synthrank's rerank hands it

@@ -252,20 +252,29 @@ def test_model_references() -> None:
         resolve_model("pypi:no_such_pkg/model")
 
 
-def test_precision_reaches_the_trainer() -> None:
+def test_precision_reaches_the_trainer(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
+    from synthrank import models
     from synthrank.errors import SynthrankError
     from synthrank.train import _trainer_args
 
     hyper = {"epochs": 1, "batch_size": 8, "learning_rate": 1e-5}
-    assert not _trainer_args(hyper, 1, "out")["bf16"] and not _trainer_args(hyper, 1, "out")["fp16"]
-    if torch.cuda.is_available():
-        assert _trainer_args(hyper | {"precision": "bf16"}, 1, "out")["bf16"]
-        assert _trainer_args(hyper | {"precision": "fp16"}, 1, "out")["fp16"]
-    else:  # a clear line instead of transformers' traceback deep in the trainer
-        with pytest.raises(SynthrankError, match="training precision bf16 needs a CUDA GPU"):
-            _trainer_args(hyper | {"precision": "bf16"}, 1, "out")
+    args = _trainer_args(hyper, 1, "out")
+    assert not args["bf16"] and not args["fp16"] and not args["use_cpu"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert _trainer_args(hyper | {"precision": "fp16"}, 1, "out")["fp16"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(models, "native_bf16", lambda: True)  # a CPU with AVX-512 BF16 or AMX
+    for precision in ("bf16", "auto"):
+        args = _trainer_args(hyper | {"precision": precision}, 1, "out")
+        assert args["bf16"] and not args["fp16"] and args["use_cpu"]  # autocast on the CPU
+    monkeypatch.setattr(models, "native_bf16", lambda: False)
+    args = _trainer_args(hyper | {"precision": "auto"}, 1, "out")
+    assert not args["bf16"] and not args["use_cpu"]  # auto: fp32 as before
+    # a clear line instead of transformers' traceback deep in the trainer
+    with pytest.raises(SynthrankError, match=r"^training precision bf16 needs a CUDA GPU or a CPU with AVX-512 BF16"):
+        _trainer_args(hyper | {"precision": "bf16"}, 1, "out")
 
 
 def test_each_cross_encoder_loss_gets_its_columns() -> None:
