@@ -50,6 +50,7 @@ rule corpus_sample_embeddings:
         query_prefix=encoder_setting("query_prefix"),
         passage_prefix=encoder_setting("passage_prefix"),
         batch_size=encoder_setting("batch_size"),
+        precision=encoder_setting("precision"),
         size=ANALYSIS["sample"],
         seed=ANALYSIS["seed"],
     script:

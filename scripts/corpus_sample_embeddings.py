@@ -18,6 +18,7 @@ def main() -> None:
         query_prefix=p.query_prefix,
         passage_prefix=p.passage_prefix,
         batch_size=p.batch_size,
+        precision=p.precision,
     )
 
 

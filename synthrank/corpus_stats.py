@@ -375,8 +375,10 @@ def embed_sample(
     query_prefix: str = "",
     passage_prefix: str = "",
     batch_size: int = 64,
+    precision: str = "fp32",
 ) -> dict[str, Any]:
-    """Embed a corpus's seeded sample and its queries with the untuned bi-encoder; write the passage
+    """Embed a corpus's seeded sample and its queries with the untuned bi-encoder (in its
+    architecture's inference ``precision``); write the passage
     embeddings (``out_npz``: passage ids, query ids, float32 unit vectors) and the judge's verdict
     (``out_json``)."""
     from synthrank.dense import half_precision, unit_embeddings
@@ -389,7 +391,7 @@ def embed_sample(
     missing = sorted(wanted - texts.keys())
     if missing:
         raise SynthrankError(f"{passages_path}: query {quoted(missing[0])} is not in {queries_path}")
-    encoder = load_bi_encoder(model, max_length, query_prefix, passage_prefix)
+    encoder = load_bi_encoder(model, max_length, query_prefix, passage_prefix, precision=precision)
     half = half_precision(encoder)
     passages = unit_embeddings(encoder.encode_document, [r["text"] for r in sample], batch_size, half)
     queries = unit_embeddings(encoder.encode_query, [texts[r["query_id"]] for r in sample], batch_size, half)
