@@ -94,23 +94,34 @@ def bm25_search(
     batch_size: int = 1000,
     remove_query: bool = False,
 ) -> Run:
-    """BM25 top-k for each query with pyserini's multi-threaded ``batch_search``.
+    """BM25 top-k for each query with Anserini's multi-threaded ``batch_search`` (pyserini's).
 
     ``remove_query`` drops a hit whose document id is the query's id and keeps k others, as
     pyserini's ``--remove-query`` does (its CLI does it after the search; ``batch_search`` has
     no such option)."""
-    lucene = _pyserini("pyserini.search.lucene")
-    searcher = lucene.LuceneSearcher(str(index_dir))
-    searcher.set_bm25(k1, b)
+    # Anserini's BM25 searcher, the Java object pyserini's LuceneSearcher wraps, with the same
+    # calls (set_bm25, batch_search), reached through pyserini's own Java bridge: importing
+    # pyserini.search.lucene also imports its neural query encoders (torch, transformers,
+    # scikit-learn: about 5 s of every BM25 job, `python -X importtime`), which BM25 never uses.
+    # The reference table of ../shared/data (tests/test_retrieve.py) checks the scores to 1e-4.
+    pyclass = _pyserini("pyserini.pyclass")
+    searcher = pyclass.autoclass("io.anserini.search.SimpleSearcher")(str(index_dir))
+    searcher.set_bm25(float(k1), float(b))
     qids = list(queries)
     depth = k + 1 if remove_query else k
     run: Run = {}
     for start in tqdm(range(0, len(qids), batch_size), desc="bm25", unit=" batch", mininterval=5):
         chunk = qids[start : start + batch_size]
-        hits = searcher.batch_search([queries[q] for q in chunk], chunk, k=depth, threads=threads)
+        texts, ids = pyclass.JArrayList(), pyclass.JArrayList()
+        for qid in chunk:
+            texts.add(queries[qid])
+            ids.add(qid)
+        results = searcher.batch_search(texts, ids, int(depth), int(threads))
+        hits = {entry.getKey(): entry.getValue() for entry in results.entrySet().toArray()}
         for qid in chunk:
             kept = [hit for hit in hits.get(qid, []) if not (remove_query and hit.docid == qid)]
             run[qid] = {hit.docid: float(hit.score) for hit in kept[:k]}
+    searcher.close()
     return run
 
 
