@@ -31,7 +31,7 @@ from typing import Any
 from synthrank.collection import load_passages
 from synthrank.errors import SynthrankError
 from synthrank.io import atomic_dir, atomic_write, iter_jsonl, iter_qrels, iter_run, run_lines, write_jsonl
-from synthrank.models import load_bi_encoder, load_cross_encoder, seed_everything
+from synthrank.models import load_bi_encoder, load_cross_encoder, resolve_precision, seed_everything
 from synthrank.paradigms import NEGATIVE_SOURCES
 
 log = logging.getLogger(__name__)
@@ -238,8 +238,6 @@ def _load_rows(trainset_path: str) -> list[dict[str, Any]]:
 
 
 def _trainer_args(hyper: Mapping[str, Any], seed: int, output_dir: str) -> dict[str, Any]:
-    from synthrank.models import resolve_precision
-
     precision = resolve_precision(str(hyper.get("precision", "fp32")), "training")
     on_cpu = False
     if precision != "fp32":
