@@ -9,7 +9,8 @@ through synthrank's own functions:
   bf16), and in bf16 throughout (the head cast too, what ``model.to(bfloat16)`` alone gives);
 - encoding (``load_bi_encoder`` + ``unit_embeddings``): passages per second, and the smallest
   cosine between a passage's fp32 and bf16 embedding;
-- training (``train_cross_encoder``, the demo's recipe, one epoch): seconds per epoch.
+- training (``train_cross_encoder``, one epoch of binary cross-entropy at 64 tokens, the demo's recipe
+  until issue 14 moved it to mnrl at 128; kept so the recorded numbers stay comparable): seconds per epoch.
 
 A CPU without native bf16 (AVX-512 BF16 or AMX) is refused: torch would emulate it.
 

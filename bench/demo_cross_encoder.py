@@ -7,8 +7,12 @@ prints nDCG@10 next to the random-order floor (synthrank.evaluate.random_order_f
 with the training time. Everything goes through synthrank's own functions (build_trainset,
 train_cross_encoder, rerank, evaluate_run); models and training sets go to a temporary folder.
 
-    .venv/bin/python bench/demo_cross_encoder.py --workdir . --corpus human \\
-        --recipe '{"loss": "mnrl", "negatives": 4, "epochs": 4, "batch_size": 8, "learning_rate": 5e-5}'
+    .venv/bin/python bench/demo_cross_encoder.py --workdir . --corpus human --threads 1 \\
+        --recipe '{"loss": "mnrl", "negatives": 1, "in_batch_negatives": 2, "epochs": 2, "batch_size": 4,
+                   "learning_rate": 2e-4, "max_length": 128, "precision": "auto"}'
+
+``negatives`` is the training set's BM25 hard negatives per query; the other keys are the
+architecture's ``train`` settings. ``--threads 1`` trains as the demo's jobs do (one torch thread each).
 """
 
 from __future__ import annotations
@@ -37,7 +41,12 @@ def main() -> None:
     parser.add_argument("--recipe", action="append", required=True, help="JSON: train settings + negatives")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--depth", type=int, default=10)
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     res = args.workdir / "results"
     data = res / "datasets"
     for name in TESTS:

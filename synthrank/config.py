@@ -117,15 +117,21 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
             raise SynthrankError(f"{source}: architectures.{name}: prefixes are for bi-encoders only")
         if arch["kind"] == "cross-encoder":
             _check_rerank_depth(config, source, name, arch["depth"])
-        elif "loss" in arch["train"]:
+        elif "loss" in arch["train"] or "in_batch_negatives" in arch["train"]:
+            key = "loss" if "loss" in arch["train"] else "in_batch_negatives"
             raise SynthrankError(
-                f"{source}: architectures.{name}.train.loss: a bi-encoder always trains with "
-                "MultipleNegativesRankingLoss; loss chooses a cross-encoder's"
+                f"{source}: architectures.{name}.train.{key}: a bi-encoder always trains with "
+                "MultipleNegativesRankingLoss over every passage of the batch; loss chooses a cross-encoder's"
             )
         elif arch["random_baseline"]:
             raise SynthrankError(
                 f"{source}: architectures.{name}.random_baseline: a random order of BM25's candidates is a "
                 "cross-encoder's floor; a bi-encoder retrieves its own"
+            )
+        if "in_batch_negatives" in arch["train"] and arch["train"].get("loss", "bce") != "mnrl":
+            raise SynthrankError(
+                f"{source}: architectures.{name}.train.in_batch_negatives: only the mnrl loss samples "
+                f"in-batch negatives (train.loss is {arch['train'].get('loss', 'bce')})"
             )
         unknown = [c for c in arch.get("corpora", []) if c not in config["corpora"]]
         if unknown:

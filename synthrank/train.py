@@ -298,6 +298,17 @@ def cross_encoder_data(rows: list[dict[str, Any]], loss: str) -> dict[str, list[
     raise SynthrankError(f"train.loss: {loss!r} is not a cross-encoder loss ({', '.join(CROSS_ENCODER_LOSSES)})")
 
 
+def cross_encoder_loss(losses: Any, model: Any, loss_name: str, hyper: Mapping[str, Any]) -> Any:
+    """The loss object of ``train.loss`` (``losses``: sentence-transformers' cross-encoder losses module).
+
+    ``mnrl`` adds ``train.in_batch_negatives`` random other passages of the batch to each query's
+    positive and hard negatives (sentence-transformers' ``num_negatives``, default 4).
+    """
+    if loss_name == "mnrl":
+        return losses.MultipleNegativesRankingLoss(model, num_negatives=int(hyper.get("in_batch_negatives", 4)))
+    return {"bce": losses.BinaryCrossEntropyLoss, "lambda": losses.LambdaLoss}[loss_name](model)
+
+
 def train_cross_encoder(trainset_path: str, base_model: str, out_dir: str, seed: int, hyper: Mapping[str, Any]) -> None:
     """Fine-tune a cross-encoder with the configured loss (``hyper["loss"]``, default ``bce``)."""
     rows = _load_rows(trainset_path)  # a bad training set fails before the slow imports
@@ -308,11 +319,7 @@ def train_cross_encoder(trainset_path: str, base_model: str, out_dir: str, seed:
 
     seed_everything(seed)
     model = load_cross_encoder(base_model, max_length=int(hyper.get("max_length", 256)))
-    loss = {
-        "bce": losses.BinaryCrossEntropyLoss,
-        "mnrl": losses.MultipleNegativesRankingLoss,
-        "lambda": losses.LambdaLoss,
-    }[loss_name](model)
+    loss = cross_encoder_loss(losses, model, loss_name, hyper)
     with atomic_dir(out_dir) as tmp:
         args = CrossEncoderTrainingArguments(**_trainer_args(hyper, seed, str(Path(tmp) / "trainer")))
         trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=Dataset.from_dict(data), loss=loss)

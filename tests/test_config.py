@@ -162,6 +162,7 @@ def test_a_copy_of_a_corpus_must_train_differently() -> None:
 
 def test_a_loss_is_chosen_for_cross_encoders_only() -> None:
     cfg = demo()
+    cfg["architectures"]["cross-encoder"]["train"].pop("in_batch_negatives")  # the demo's mnrl setting
     cfg["architectures"]["cross-encoder"]["train"]["loss"] = "lambda"
     config.validate(deepcopy(cfg), "demo.yaml")
     cfg["architectures"]["cross-encoder"]["train"]["loss"] = "hinge"
@@ -169,6 +170,24 @@ def test_a_loss_is_chosen_for_cross_encoders_only() -> None:
     cfg = demo()
     cfg["architectures"]["bi-encoder"]["train"]["loss"] = "bce"
     assert "architectures.bi-encoder.train.loss: a bi-encoder always trains with" in check(cfg)
+
+
+def test_in_batch_negatives_belong_to_the_mnrl_loss() -> None:
+    cfg = demo()
+    ce = cfg["architectures"]["cross-encoder"]["train"]
+    assert (ce["loss"], ce["in_batch_negatives"]) == ("mnrl", 2)  # the demo's recipe
+    valid = config.validate(deepcopy(cfg), "demo.yaml")
+    assert valid["architectures"]["cross-encoder"]["train"]["in_batch_negatives"] == 2
+    ce["in_batch_negatives"] = 0
+    assert "architectures.cross-encoder.train.in_batch_negatives: 0 is less than the minimum of 1" in check(cfg)
+    ce.update(loss="bce", in_batch_negatives=2)
+    assert check(cfg).endswith(
+        "architectures.cross-encoder.train.in_batch_negatives: only the mnrl loss samples in-batch negatives "
+        "(train.loss is bce)"
+    )
+    cfg = demo()
+    cfg["architectures"]["bi-encoder"]["train"]["in_batch_negatives"] = 2
+    assert "architectures.bi-encoder.train.in_batch_negatives: a bi-encoder always trains with" in check(cfg)
 
 
 def test_analysis_encoder_must_be_a_bi_encoder() -> None:

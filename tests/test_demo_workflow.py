@@ -130,10 +130,13 @@ def test_demo_results(demo_run: Path) -> None:
     assert floor["rerank_depth"] == 10 and floor["permutations"] == 100
     assert ce.loc["cross-encoder / random", "demo-cooking/test"] == pytest.approx(floor["metrics"]["ndcg@10"], abs=1e-4)
     assert 0.3 < floor["metrics"]["ndcg@10"] < ce.loc["BM25", "demo-cooking/test"]
-    # what the trained cross-encoders (mean over corpora and seeds) clear in domain: they learn something;
-    # issue 14's goal (0.12 above the floor on both collections) needs a costlier recipe (README, Measured)
-    trained = ce.loc[["cross-encoder / human", "cross-encoder / zero-shot-smollm2"], "demo-cooking/test"].mean()
-    assert trained - floor["metrics"]["ndcg@10"] > 0.05
+    # the demo shows learning, not noise (issue 14): each trained cross-encoder, mean over its seeds,
+    # at least 0.12 nDCG@10 above the chance floor on both collections (measured: 0.2-0.26 above)
+    ood = pd.read_csv(demo_run / "results/tables/cross-encoder-ood.csv", index_col=0)
+    for table, collection in ((ce, "demo-cooking/test"), (ood, "demo-astronomy/test")):
+        chance = table.loc["cross-encoder / random", collection]
+        for row in ("cross-encoder / human", "cross-encoder / zero-shot-smollm2"):
+            assert table.loc[row, collection] - chance >= 0.12, (row, collection, table.loc[row, collection], chance)
     # a rerank of 10 is not scored at Recall@100: that would be BM25's candidate set
     run = json.loads(
         (demo_run / "results/metrics/demo-cooking/test/cross-encoder/demo-cooking/human/seed1.json").read_text()

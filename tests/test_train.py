@@ -299,3 +299,23 @@ def test_each_cross_encoder_loss_gets_its_columns() -> None:
     assert lists["labels"] == [[1, 0, 0], [1, 0, 0, 0]]
     with pytest.raises(SynthrankError, match=r"train\.loss: 'hinge' is not a cross-encoder loss"):
         cross_encoder_data(rows, "hinge")
+
+
+def test_each_cross_encoder_loss_gets_its_settings() -> None:
+    from types import SimpleNamespace
+
+    from synthrank.train import cross_encoder_loss
+
+    made: list[tuple[str, dict]] = []
+
+    def loss(name: str):  # records how sentence-transformers' loss class was called
+        return lambda model, **kwargs: made.append((name, kwargs)) or name
+
+    losses = SimpleNamespace(
+        **{n: loss(n) for n in ("MultipleNegativesRankingLoss", "BinaryCrossEntropyLoss", "LambdaLoss")}
+    )
+    assert cross_encoder_loss(losses, "model", "mnrl", {"in_batch_negatives": 1}) == "MultipleNegativesRankingLoss"
+    assert cross_encoder_loss(losses, "model", "mnrl", {}) == "MultipleNegativesRankingLoss"
+    assert cross_encoder_loss(losses, "model", "bce", {}) == "BinaryCrossEntropyLoss"
+    assert cross_encoder_loss(losses, "model", "lambda", {}) == "LambdaLoss"
+    assert [kwargs for _, kwargs in made] == [{"num_negatives": 1}, {"num_negatives": 4}, {}, {}]
