@@ -305,6 +305,8 @@ def cross_encoder_loss(losses: Any, model: Any, loss_name: str, hyper: Mapping[s
     positive and hard negatives (sentence-transformers' ``num_negatives``, default 4).
     """
     if loss_name == "mnrl":
+        # 4 written out, not left to the library: its docs say the defaults "are subject to change",
+        # and a config without the key must keep meaning what it meant when its numbers were made
         return losses.MultipleNegativesRankingLoss(model, num_negatives=int(hyper.get("in_batch_negatives", 4)))
     return {"bce": losses.BinaryCrossEntropyLoss, "lambda": losses.LambdaLoss}[loss_name](model)
 
