@@ -128,6 +128,18 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
                 f"{source}: architectures.{name}.random_baseline: a random order of BM25's candidates is a "
                 "cross-encoder's floor; a bi-encoder retrieves its own"
             )
+        _check_train_length(source, name, arch["train"])
+        loss = arch["train"].get("loss", "bce") if arch["kind"] == "cross-encoder" else "mnrl"
+        if "pos_weight" in arch["train"] and loss != "bce":
+            raise SynthrankError(
+                f"{source}: architectures.{name}.train.pos_weight: only binary cross-entropy weighs its "
+                f"positives (train.loss is {loss}{'' if arch['kind'] == 'cross-encoder' else ', a bi-encoder'})"
+            )
+        if "scale" in arch["train"] and loss != "mnrl":
+            raise SynthrankError(
+                f"{source}: architectures.{name}.train.scale: only the mnrl loss has a similarity scale "
+                f"(train.loss is {loss})"
+            )
         if "in_batch_negatives" in arch["train"] and arch["train"].get("loss", "bce") != "mnrl":
             raise SynthrankError(
                 f"{source}: architectures.{name}.train.in_batch_negatives: only the mnrl loss samples "
@@ -136,6 +148,16 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
         unknown = [c for c in arch.get("corpora", []) if c not in config["corpora"]]
         if unknown:
             raise SynthrankError(f"{source}: architectures.{name}.corpora: {unknown[0]!r} is not defined under corpora")
+
+
+def _check_train_length(source: str, name: str, train: Mapping[str, Any]) -> None:
+    """Training length is epochs or steps (optimiser steps), exactly one of them."""
+    given = [key for key in ("epochs", "steps") if key in train]
+    if len(given) != 1:
+        what = "both" if given else "neither"
+        raise SynthrankError(
+            f"{source}: architectures.{name}.train: give epochs or steps (optimiser steps), not {what}"
+        )
 
 
 def _check_rerank_depth(config: MutableMapping[str, Any], source: str, name: str, depth: int) -> None:

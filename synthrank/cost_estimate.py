@@ -255,6 +255,32 @@ def training_rows(workload: Mapping[str, Any], corpus: str, training_queries: in
     return total
 
 
+def trained_examples(kind: str, train: Mapping[str, Any], rows: int, negatives: int) -> float:
+    """What training one model processes, in the unit of its measured rate: (query, passage)
+    pairs for a cross-encoder, queries with their passages for a bi-encoder (its rate was measured
+    with 7 hard negatives; other counts scale it by (1 + count) / 8).
+
+    ``rows``: the corpus's (query, passage) training examples, each with ``negatives`` hard
+    negatives. The trainer reads a pair per row for binary cross-entropy, else a query with its
+    passages (mnrl adds ``in_batch_negatives``); it reads ``steps x batch_size`` of them under a
+    step budget (``train.steps``: the same for every corpus), ``epochs`` times its set otherwise.
+    """
+    if kind == "cross-encoder":
+        loss = str(train.get("loss", "bce"))
+        in_batch = min(int(train.get("in_batch_negatives", 4)), int(train["batch_size"]) - 1)
+        per_row = {"bce": 1, "mnrl": 1 + negatives + in_batch}.get(loss, 1 + negatives)
+        trainer_rows = rows * (1 + negatives) if loss == "bce" else rows
+    else:
+        per_row, trainer_rows = 1, rows
+    if "steps" in train:
+        seen = float(train["steps"]) * int(train["batch_size"])
+    else:
+        seen = trainer_rows * float(train["epochs"])
+    if kind == "cross-encoder":
+        return seen * per_row
+    return seen * (1 + negatives) / (1 + MEASURED_NEGATIVES)
+
+
 def gpu_hours(workload: Mapping[str, Any], training_queries: int) -> dict[str, Any]:
     """GPU-hours per stage and architecture for the grid's models.
 
@@ -274,7 +300,6 @@ def gpu_hours(workload: Mapping[str, Any], training_queries: int) -> dict[str, A
         # the GPUs estimated for compute bf16 natively (Ampere/Hopper): there ``auto`` is bf16
         kind, inference = spec["kind"], _on_gpu(spec.get("precision", "fp32"))
         train_precision = _on_gpu(spec["train"].get("precision", "fp32"))
-        epochs = float(spec["train"]["epochs"])
         trained = len(spec["corpora"]) * seeds
         untuned = 1 if spec.get("untuned_baseline") else 0
         # training: every (corpus, seed) model
@@ -282,10 +307,8 @@ def gpu_hours(workload: Mapping[str, Any], training_queries: int) -> dict[str, A
         rate, basis = GPU_THROUGHPUT[("train", kind, train_precision)]
         for corpus in spec["corpora"]:
             count = int((workload["corpora"][corpus].get("negatives") or {}).get("count", default_count))
-            n = training_rows(workload, corpus, training_queries) * epochs * seeds
-            # a cross-encoder's rate is per (query, passage) pair, a bi-encoder's per query with its
-            # passages, measured with 7 negatives
-            examples += n * (1 + count) if kind == "cross-encoder" else n * (1 + count) / (1 + MEASURED_NEGATIVES)
+            corpus_rows = training_rows(workload, corpus, training_queries)
+            examples += trained_examples(kind, spec["train"], corpus_rows, count) * seeds
         unit = "pairs" if kind == "cross-encoder" else "queries (x 8 passages)"
         rows.append(_gpu_row("train", arch, trained, examples, unit, rate, basis))
         models = trained + untuned

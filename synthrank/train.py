@@ -23,14 +23,24 @@ query it needs, and reads the collection's text only for the negatives it picked
 from __future__ import annotations
 
 import logging
+import math
 import random
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from synthrank.collection import load_passages
 from synthrank.errors import SynthrankError
-from synthrank.io import atomic_dir, atomic_write, iter_jsonl, iter_qrels, iter_run, run_lines, write_jsonl
+from synthrank.io import (
+    atomic_dir,
+    atomic_write,
+    iter_jsonl,
+    iter_qrels,
+    iter_run,
+    run_lines,
+    write_json,
+    write_jsonl,
+)
 from synthrank.models import load_bi_encoder, load_cross_encoder, resolve_precision, seed_everything
 from synthrank.paradigms import NEGATIVE_SOURCES
 
@@ -237,6 +247,17 @@ def _load_rows(trainset_path: str) -> list[dict[str, Any]]:
     return rows
 
 
+def training_length(hyper: Mapping[str, Any]) -> dict[str, Any]:
+    """The trainer's length arguments: ``train.steps`` as ``max_steps`` (transformers then passes
+    over the training set as often as the budget needs, each pass in a new seeded order, and stops
+    mid-pass where it is reached), else ``train.epochs``."""
+    if "steps" in hyper:
+        return {"max_steps": int(hyper["steps"]), "num_train_epochs": 1.0}
+    if "epochs" not in hyper:
+        raise SynthrankError("train: give epochs or steps (optimiser steps)")
+    return {"num_train_epochs": float(hyper["epochs"])}
+
+
 def _trainer_args(hyper: Mapping[str, Any], seed: int, output_dir: str) -> dict[str, Any]:
     precision = resolve_precision(str(hyper.get("precision", "fp32")), "training")
     on_cpu = False
@@ -247,7 +268,7 @@ def _trainer_args(hyper: Mapping[str, Any], seed: int, output_dir: str) -> dict[
     log.info("training in %s%s", precision, " (auto)" if hyper.get("precision") == "auto" else "")
     return {
         "output_dir": output_dir,
-        "num_train_epochs": float(hyper["epochs"]),
+        **training_length(hyper),
         "per_device_train_batch_size": int(hyper["batch_size"]),
         "learning_rate": float(hyper["learning_rate"]),
         "warmup_ratio": float(hyper.get("warmup_ratio", 0.1)),
@@ -258,9 +279,146 @@ def _trainer_args(hyper: Mapping[str, Any], seed: int, output_dir: str) -> dict[
         "data_seed": seed,
         "save_strategy": "no",
         "report_to": "none",
-        "logging_steps": 10,
+        # the loss curve (training.json) at 50 points whatever the length: a ratio of the steps
+        "logging_steps": LOGGING_RATIO,
         "disable_tqdm": False,
     }
+
+
+#: the training loss is logged every this share of the steps (transformers reads a float < 1 so)
+LOGGING_RATIO = 0.02
+
+#: the share of the last steps whose logged losses make a model's final training loss
+FINAL_SHARE = 0.1
+
+#: the file of a model folder that records how it was trained (:func:`training_record`)
+TRAINING_RECORD = "training.json"
+
+#: log-history keys that measure the machine, not the training: left out of the record, which is
+#: then the same file on every rerun (the byte-reproducibility check)
+_TIMING_KEYS = ("train_runtime", "train_samples_per_second", "train_steps_per_second")
+
+
+def constant_loss(loss: str, *, positives: float = 0.0, pos_weight: float = 1.0, candidates: int = 0) -> float:
+    """The training loss of a model that gives every input the same score: the value a trained
+    model's final loss must fall below for it to have learned anything from its training set.
+
+    - ``bce`` (mean binary cross-entropy over pairs, ``positives`` of them positive, positives
+      weighted ``pos_weight``): a constant probability s scores
+      ``w*p*(-log s) + (1-p)*(-log(1-s))``, smallest at ``s = w*p / (w*p + 1 - p)``; without
+      a weight that is the label entropy (ln 2 for balanced pairs).
+    - ``mnrl`` (a softmax over ``candidates`` scored passages, one of them positive): equal
+      scores give each 1/n, a loss of ``ln n``.
+    """
+    if loss == "bce":
+        p, w = positives, pos_weight
+        if not 0.0 < p < 1.0:
+            raise SynthrankError(f"bce: a share of positive pairs of {p} (it must lie strictly between 0 and 1)")
+        s = w * p / (w * p + 1.0 - p)
+        return float(w * p * -math.log(s) + (1.0 - p) * -math.log(1.0 - s))
+    if loss == "mnrl":
+        if candidates < 2:
+            raise SynthrankError(f"mnrl: {candidates} candidate(s) per query (a softmax needs at least 2)")
+        return math.log(candidates)
+    raise SynthrankError(f"no constant-predictor loss for {loss!r} (bce, mnrl)")
+
+
+def final_loss(history: Sequence[Mapping[str, Any]], steps: int) -> float | None:
+    """The mean of the training losses logged over the last :data:`FINAL_SHARE` of ``steps`` (at
+    least the last one logged); None when nothing was logged."""
+    logged = [(int(h["step"]), float(h["loss"])) for h in history if "loss" in h and "step" in h]
+    if not logged:
+        return None
+    tail = [value for step, value in logged if step > steps * (1.0 - FINAL_SHARE)] or [logged[-1][1]]
+    return float(sum(tail) / len(tail))
+
+
+def training_record(
+    history: Sequence[Mapping[str, Any]],
+    *,
+    steps: int,
+    planned_steps: int,
+    epochs: float,
+    rows: int,
+    rows_seen: int,
+    loss: str,
+    constant: float | None,
+    hyper: Mapping[str, Any],
+) -> dict[str, Any]:
+    """What a model folder's :data:`TRAINING_RECORD` says: the steps done (and planned), the
+    training-set rows and how many the trainer read (a row is a pair for bce, a query with its
+    passages otherwise; more than the set where a step budget cycles through it), the loss curve
+    (the trainer's log history, without its timings), the final loss and the loss of a constant
+    predictor for that loss (:func:`constant_loss`)."""
+    curve = [{k: v for k, v in entry.items() if k not in _TIMING_KEYS} for entry in history]
+    final = final_loss(history, steps)
+    return {
+        "steps": steps,
+        "planned_steps": planned_steps,
+        "epochs": round(float(epochs), 4),
+        "training_rows": rows,
+        "rows_seen": rows_seen,
+        "passes": round(rows_seen / rows, 4) if rows else None,
+        "loss": loss,
+        "final_loss": final,
+        "constant_loss": constant,
+        "final_below_constant": None if final is None or constant is None else final < constant,
+        "hyper": dict(hyper),
+        "log_history": curve,
+    }
+
+
+class RowCounter:
+    """Wraps a trainer's data collator and notes the rows of every batch it collates, in order
+    (transformers records only samples per second).
+
+    The data loader collates one batch ahead (accelerate looks for the end of a pass), so where
+    a step budget stops mid-pass one batch more is collated than trained on: the rows trained on
+    are those of the first ``steps`` batches (:meth:`rows`)."""
+
+    def __init__(self, collate: Any) -> None:
+        self.collate = collate
+        self.batches: list[int] = []
+
+    def __call__(self, features: list[Any]) -> Any:
+        self.batches.append(len(features))
+        return self.collate(features)
+
+    def rows(self, steps: int) -> int:
+        """The rows of the first ``steps`` batches (one optimiser step each: no gradient accumulation)."""
+        return sum(self.batches[:steps])
+
+    def __getattr__(self, name: str) -> Any:  # the trainers read the collator's settings
+        return getattr(self.collate, name)
+
+
+def _train_and_record(trainer: Any, folder: Path, *, rows: int, loss: str, constant: float | None, hyper: Any) -> None:
+    """Run ``trainer`` with its rows counted and write the model folder's training record."""
+    counter = RowCounter(trainer.data_collator)
+    trainer.data_collator = counter
+    trainer.train()
+    state = trainer.state
+    seen = counter.rows(int(state.global_step))
+    record = training_record(
+        state.log_history,
+        steps=int(state.global_step),
+        planned_steps=int(state.max_steps),
+        epochs=float(state.epoch or 0.0),
+        rows=rows,
+        rows_seen=seen,
+        loss=loss,
+        constant=constant,
+        hyper=hyper,
+    )
+    if record["final_below_constant"] is False:
+        log.warning(
+            "final training loss %.4f is not below a constant predictor's %.4f: the model may not have learned",
+            record["final_loss"],
+            constant,
+        )
+    passes = record["passes"] or 0.0
+    log.info("trained %d steps (%d rows read, %.2f passes over %d)", record["steps"], seen, passes, rows)
+    write_json(folder / TRAINING_RECORD, record)
 
 
 #: cross-encoder losses (``train.loss``): what each trains on is built by :func:`cross_encoder_data`
@@ -298,17 +456,48 @@ def cross_encoder_data(rows: list[dict[str, Any]], loss: str) -> dict[str, list[
     raise SynthrankError(f"train.loss: {loss!r} is not a cross-encoder loss ({', '.join(CROSS_ENCODER_LOSSES)})")
 
 
+#: sentence-transformers' defaults, written out: its docs say the defaults "are subject to
+#: change", and a config without the key must keep meaning what it meant when its numbers were made
+CROSS_ENCODER_IN_BATCH_NEGATIVES = 4
+CROSS_ENCODER_MNRL_SCALE = 10.0
+BI_ENCODER_MNRL_SCALE = 20.0
+
+
 def cross_encoder_loss(losses: Any, model: Any, loss_name: str, hyper: Mapping[str, Any]) -> Any:
     """The loss object of ``train.loss`` (``losses``: sentence-transformers' cross-encoder losses module).
 
     ``mnrl`` adds ``train.in_batch_negatives`` random other passages of the batch to each query's
-    positive and hard negatives (sentence-transformers' ``num_negatives``, default 4).
+    positive and hard negatives (sentence-transformers' ``num_negatives``, default 4), its softmax
+    at ``train.scale`` (default 10); ``bce`` weighs positive pairs by ``train.pos_weight`` (default 1).
     """
     if loss_name == "mnrl":
-        # 4 written out, not left to the library: its docs say the defaults "are subject to change",
-        # and a config without the key must keep meaning what it meant when its numbers were made
-        return losses.MultipleNegativesRankingLoss(model, num_negatives=int(hyper.get("in_batch_negatives", 4)))
+        return losses.MultipleNegativesRankingLoss(
+            model,
+            num_negatives=int(hyper.get("in_batch_negatives", CROSS_ENCODER_IN_BATCH_NEGATIVES)),
+            scale=float(hyper.get("scale", CROSS_ENCODER_MNRL_SCALE)),
+        )
+    if loss_name == "bce" and "pos_weight" in hyper:
+        import torch
+
+        return losses.BinaryCrossEntropyLoss(model, pos_weight=torch.tensor(float(hyper["pos_weight"])))
     return {"bce": losses.BinaryCrossEntropyLoss, "lambda": losses.LambdaLoss}[loss_name](model)
+
+
+def cross_encoder_constant_loss(
+    data: Mapping[str, list[Any]], loss_name: str, hyper: Mapping[str, Any]
+) -> float | None:
+    """:func:`constant_loss` of a cross-encoder's training columns (:func:`cross_encoder_data`).
+
+    LambdaLoss has none: with equal scores its value depends on how the sort orders the ties."""
+    if loss_name == "bce":
+        labels = data["label"]
+        return constant_loss("bce", positives=sum(labels) / len(labels), pos_weight=float(hyper.get("pos_weight", 1.0)))
+    if loss_name == "mnrl":
+        hard = sum(1 for column in data if column.startswith("negative_"))
+        batch = int(hyper["batch_size"])
+        in_batch = min(int(hyper.get("in_batch_negatives", CROSS_ENCODER_IN_BATCH_NEGATIVES)), batch - 1)
+        return constant_loss("mnrl", candidates=1 + hard + in_batch)
+    return None
 
 
 def train_cross_encoder(trainset_path: str, base_model: str, out_dir: str, seed: int, hyper: Mapping[str, Any]) -> None:
@@ -319,13 +508,15 @@ def train_cross_encoder(trainset_path: str, base_model: str, out_dir: str, seed:
     from datasets import Dataset
     from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments, losses
 
+    constant = cross_encoder_constant_loss(data, loss_name, hyper)
     seed_everything(seed)
     model = load_cross_encoder(base_model, max_length=int(hyper.get("max_length", 256)))
     loss = cross_encoder_loss(losses, model, loss_name, hyper)
     with atomic_dir(out_dir) as tmp:
         args = CrossEncoderTrainingArguments(**_trainer_args(hyper, seed, str(Path(tmp) / "trainer")))
-        trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=Dataset.from_dict(data), loss=loss)
-        trainer.train()
+        dataset = Dataset.from_dict(data)
+        trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset, loss=loss)
+        _train_and_record(trainer, tmp, rows=len(dataset), loss=loss_name, constant=constant, hyper=hyper)
         _save(model, tmp)
 
 
@@ -364,14 +555,17 @@ def train_bi_encoder(
             model=model,
             args=args,
             train_dataset=Dataset.from_dict(columns),
-            loss=MultipleNegativesRankingLoss(model),
+            loss=MultipleNegativesRankingLoss(model, scale=float(hyper.get("scale", BI_ENCODER_MNRL_SCALE))),
         )
-        trainer.train()
+        # every query of a full batch against each passage of the batch: its positive, the other
+        # queries' positives and every hard negative
+        constant = constant_loss("mnrl", candidates=int(hyper["batch_size"]) * (1 + k))
+        _train_and_record(trainer, tmp, rows=len(rows), loss="mnrl", constant=constant, hyper=hyper)
         _save(model, tmp)
 
 
 def _save(model: Any, folder: Path) -> None:
     import shutil
 
-    shutil.rmtree(folder / "trainer", ignore_errors=True)
+    shutil.rmtree(folder / "trainer", ignore_errors=True)  # the trainer's scratch, not the record
     model.save_pretrained(str(folder))

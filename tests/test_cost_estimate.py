@@ -166,3 +166,29 @@ def test_collection_sizes_are_ir_datasets_own() -> None:
     for dataset_id, (docs, queries) in COLLECTION_SIZES.items():
         dataset = ir_datasets.load(dataset_id)
         assert (dataset.docs_count(), dataset.queries_count()) == (docs, queries), dataset_id
+
+
+def test_training_gpu_hours_follow_a_step_budget(tmp_path: Path) -> None:
+    """Under train.steps every corpus costs steps x batch rows, whatever its size."""
+    from synthrank.cost_estimate import gpu_hours, trained_examples
+
+    bce = {"steps": 2500, "batch_size": 64}
+    # a cross-encoder's rate is per pair, and a bce row is a pair: 2,500 x 64 pairs per model
+    assert trained_examples("cross-encoder", bce, rows=1000, negatives=7) == 160_000
+    assert trained_examples("cross-encoder", bce, rows=20_000, negatives=7) == 160_000
+    # by epochs, a corpus's pairs per pass
+    assert trained_examples("cross-encoder", {"epochs": 2, "batch_size": 64}, rows=1000, negatives=7) == 16_000
+    # mnrl reads queries, each scoring its positive, 7 hard and 4 in-batch negatives
+    mnrl = {"steps": 100, "batch_size": 8, "loss": "mnrl", "in_batch_negatives": 4}
+    assert trained_examples("cross-encoder", mnrl, rows=10, negatives=7) == 100 * 8 * 12
+    # a bi-encoder's rate is per query with 7 negatives: 3 negatives cost half
+    assert trained_examples("bi-encoder", {"steps": 1000, "batch_size": 64}, rows=10, negatives=3) == 32_000
+    load = workload(tmp_path)
+    by_epochs = {r["arch"]: r["gpu_hours"] for r in gpu_hours(load, 5000)["rows"] if r["stage"] == "train"}
+    for spec in load["architectures"].values():
+        spec["train"] = {**spec["train"], "steps": 50_000}
+        del spec["train"]["epochs"]
+    by_steps = {r["arch"]: r for r in gpu_hours(load, 5000)["rows"] if r["stage"] == "train"}
+    # 2 corpora x 2 seeds x 50k steps x 64 pairs at the bf16 rate
+    assert by_steps["ce"]["items"] == 2 * 2 * 50_000 * 64 and by_steps["ce"]["gpu_hours"] != by_epochs["ce"]
+    assert by_steps["bi"]["items"] == 1 * 2 * 50_000 * 64  # 7 negatives: the measured rate as it is

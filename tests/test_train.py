@@ -2,6 +2,7 @@
 trainers on a few steps."""
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -318,4 +319,124 @@ def test_each_cross_encoder_loss_gets_its_settings() -> None:
     assert cross_encoder_loss(losses, "model", "mnrl", {}) == "MultipleNegativesRankingLoss"
     assert cross_encoder_loss(losses, "model", "bce", {}) == "BinaryCrossEntropyLoss"
     assert cross_encoder_loss(losses, "model", "lambda", {}) == "LambdaLoss"
-    assert [kwargs for _, kwargs in made] == [{"num_negatives": 1}, {"num_negatives": 4}, {}, {}]
+    assert [kwargs for _, kwargs in made] == [
+        {"num_negatives": 1, "scale": 10.0},
+        {"num_negatives": 4, "scale": 10.0},
+        {},
+        {},
+    ]
+    made.clear()
+    cross_encoder_loss(losses, "model", "mnrl", {"scale": 20})
+    cross_encoder_loss(losses, "model", "bce", {"pos_weight": 7})
+    assert made[0][1] == {"num_negatives": 4, "scale": 20.0}
+    assert made[1][0] == "BinaryCrossEntropyLoss" and float(made[1][1]["pos_weight"]) == 7.0
+
+
+def test_training_length_is_steps_or_epochs() -> None:
+    from synthrank.train import training_length
+
+    assert training_length({"steps": 250}) == {"max_steps": 250, "num_train_epochs": 1.0}
+    assert training_length({"epochs": 2}) == {"num_train_epochs": 2.0}
+    with pytest.raises(SynthrankError, match="give epochs or steps"):
+        training_length({})
+
+
+def test_constant_predictor_losses_by_hand() -> None:
+    import math
+
+    from synthrank.train import constant_loss
+
+    # balanced pairs: the label entropy, ln 2
+    assert constant_loss("bce", positives=0.5) == pytest.approx(math.log(2))
+    # 1 positive : 7 negatives, unweighted: H(1/8) = -(1/8) ln(1/8) - (7/8) ln(7/8)
+    assert constant_loss("bce", positives=1 / 8) == pytest.approx(0.3767702, abs=1e-6)
+    # weighted by the negatives' count the classes balance: s* = 1/2, loss = 2 x (7/8) ln 2
+    assert constant_loss("bce", positives=1 / 8, pos_weight=7) == pytest.approx(1.75 * math.log(2))
+    # a softmax over 8 candidates of equal score
+    assert constant_loss("mnrl", candidates=8) == pytest.approx(math.log(8))
+    with pytest.raises(SynthrankError, match="strictly between 0 and 1"):
+        constant_loss("bce", positives=1.0)
+    with pytest.raises(SynthrankError, match="at least 2"):
+        constant_loss("mnrl", candidates=1)
+    with pytest.raises(SynthrankError, match="no constant-predictor loss for 'lambda'"):
+        constant_loss("lambda")
+
+
+def test_cross_encoder_constant_loss_reads_the_training_columns() -> None:
+    import math
+
+    from synthrank.train import cross_encoder_constant_loss, cross_encoder_data
+
+    rows = [{"query": f"q{i}", "positive": "p", "negatives": ["a", "b", "c"]} for i in range(4)]
+    bce = cross_encoder_data(rows, "bce")
+    assert cross_encoder_constant_loss(bce, "bce", {"batch_size": 8}) == pytest.approx(
+        -(0.25 * math.log(0.25) + 0.75 * math.log(0.75))
+    )
+    mnrl = cross_encoder_data(rows, "mnrl")
+    # 1 positive + 3 hard negatives + 2 in-batch negatives (capped by the batch's other rows: 3)
+    assert cross_encoder_constant_loss(mnrl, "mnrl", {"batch_size": 4, "in_batch_negatives": 2}) == pytest.approx(
+        math.log(6)
+    )
+    assert cross_encoder_constant_loss(mnrl, "mnrl", {"batch_size": 2}) == pytest.approx(math.log(5))
+    assert cross_encoder_constant_loss(cross_encoder_data(rows, "lambda"), "lambda", {"batch_size": 2}) is None
+
+
+def test_final_loss_is_the_mean_over_the_last_tenth_of_steps() -> None:
+    from synthrank.train import final_loss, training_record
+
+    history = [{"loss": 1.0 - s / 100, "step": s, "learning_rate": 1e-5} for s in range(2, 101, 2)]
+    history.append({"train_loss": 0.5, "train_runtime": 12.3, "train_samples_per_second": 4.0, "step": 100})
+    # steps 92-100 (after 90% of 100): losses 0.08, 0.06, 0.04, 0.02, 0.00
+    assert final_loss(history, 100) == pytest.approx(0.04)
+    assert final_loss([{"loss": 0.7, "step": 3}], 100) == pytest.approx(0.7)  # at least the last logged
+    assert final_loss([], 10) is None
+    record = training_record(
+        history,
+        steps=100,
+        planned_steps=100,
+        epochs=2.5,
+        rows=40,
+        rows_seen=100,
+        loss="bce",
+        constant=0.69,
+        hyper={"steps": 100},
+    )
+    assert record["passes"] == 2.5 and record["final_below_constant"] is True
+    # the machine's timings are left out: the record is the same file on every rerun
+    assert all("train_runtime" not in h and "train_samples_per_second" not in h for h in record["log_history"])
+
+
+def test_row_counter_counts_the_batches_trained_on() -> None:
+    from synthrank.train import RowCounter
+
+    counter = RowCounter(lambda features: {"n": len(features)})
+    counter.valid_label_columns = None
+    for size in (4, 4, 2, 4, 4):  # two passes over 10 rows in batches of 4, then one batch ahead
+        assert counter(list(range(size))) == {"n": size}
+    assert counter.rows(4) == 14 and counter.rows(10) == 18
+
+
+@pytest.mark.heavy
+def test_a_step_budget_cycles_a_small_set_and_records_the_training(collection: dict) -> None:
+    """4 rows x 4 pairs at batch 4 is 4 steps a pass: a budget of 10 steps cycles through 2.5
+    passes; the model folder records the steps, the rows read, the loss curve and its floor."""
+    make_trainset(collection, collection["root"] / "ts.jsonl")  # 4 rows, 3 negatives each
+    out = collection["root"] / "ce"
+    hyper = {"steps": 10, "batch_size": 4, "learning_rate": 1e-4, "max_length": 32, "pos_weight": 3}
+    train_cross_encoder(str(collection["root"] / "ts.jsonl"), MINILM, str(out), seed=1, hyper=hyper)
+    record = json.loads((out / "training.json").read_text())
+    assert record["steps"] == record["planned_steps"] == 10
+    assert record["training_rows"] == 16 and record["rows_seen"] == 40 and record["passes"] == 2.5
+    assert record["loss"] == "bce" and record["hyper"] == hyper
+    # weighted 1:3 pairs: the constant predictor's loss is 2 x (3/4) ln 2
+    assert record["constant_loss"] == pytest.approx(1.5 * 0.6931472, abs=1e-6)
+    steps = [h["step"] for h in record["log_history"] if "loss" in h]
+    assert steps == list(range(1, 11))  # logged every step at this length (2% of the steps, at least 1)
+    assert isinstance(record["final_below_constant"], bool)
+    be = collection["root"] / "be"
+    train_bi_encoder(str(collection["root"] / "ts.jsonl"), MINILM, str(be), seed=1, hyper=hyper | {"scale": 100})
+    record = json.loads((be / "training.json").read_text())
+    # the four rows share hard negatives, so the no-duplicates batch sampler (a passage at most once
+    # a batch) makes batches of one: 10 steps read 10 rows, 2.5 passes; the counter sees what ran
+    assert record["steps"] == 10 and record["training_rows"] == 4 and record["rows_seen"] == 10
+    assert record["constant_loss"] == pytest.approx(math.log(4 * 4))  # a full batch: 4 x (1 + 3) passages
