@@ -70,6 +70,7 @@ rule all:
     default_target: True
     input:
         report_targets(),
+        training_check_targets(),
         analysis_targets(),
         expand(
             "results/leakage/{train_dataset}/{corpus}.json",

@@ -85,6 +85,7 @@ def bundle_inputs(wildcards):
         "run": bundled_runs(),
         "metrics": bundled_metrics(),
         "significance": [f"results/significance/{arch}.csv" for arch in ARCHS]
+        + floor_test_files(ARCHS)
         + [SEED_VARIANCE],
         "table": [p for p in published if p.startswith("results/tables/")],
         "figure": [p for p in published if p.startswith("figures/")],

@@ -28,6 +28,55 @@ rule significance_tests:
         "../scripts/significance_tests.py"
 
 
+# Did each row learn? Its in-domain scores against its floor (synthrank.training_check): the
+# tables mark a row that is not significantly above it.
+rule floor_tests:
+    input:
+        lambda wildcards: [e["path"] for e in floor_test_entries(wildcards.arch)],
+    output:
+        "results/significance/floor/{arch}.csv",
+    log:
+        "logs/floor_tests/{arch}.log",
+    benchmark:
+        "benchmarks/floor_tests/{arch}.tsv"
+    localrule: True
+    conda:
+        "../envs/evaluation.yaml"
+    params:
+        entries=lambda wildcards: floor_test_entries(wildcards.arch),
+        floors=lambda wildcards: {wildcards.arch: FLOORS[wildcards.arch]},
+        test=SIGNIFICANCE["test"],
+        alpha=SIGNIFICANCE["alpha"],
+    script:
+        "../scripts/floor_tests.py"
+
+
+# Every trained model, one line each: steps, final loss against a constant predictor's, in-domain
+# scores against the floor's (paired test) with BM25's beside them. Reports; never fails the run.
+rule check_training:
+    input:
+        training_check_inputs(),
+    output:
+        json=report(
+            TRAINING_CHECK[0],
+            caption="../report/check_training.rst",
+            category="Checks",
+        ),
+        markdown=TRAINING_CHECK[1],
+    log:
+        "logs/check_training.log",
+    benchmark:
+        "benchmarks/check_training.tsv"
+    localrule: True
+    conda:
+        "../envs/evaluation.yaml"
+    params:
+        models=training_check_models(),
+        significance=SIGNIFICANCE,
+    script:
+        "../scripts/check_training.py"
+
+
 # Level 2's tolerance (synthrank.reproduce): the spread of each architecture's scores over seeds.
 rule seed_variance:
     input:
@@ -49,7 +98,8 @@ rule seed_variance:
 
 rule overview_table:
     input:
-        metric_files(),
+        metrics=metric_files(),
+        floor=floor_test_files(ARCHS),
     output:
         **table_outputs("overview"),
     log:
@@ -63,6 +113,7 @@ rule overview_table:
         entries=metric_entries(),
         order=system_order(),
         seeds=len(SEEDS),
+        significance=SIGNIFICANCE,
         caption="Effectiveness (each collection's official measure; mean over seeds) "
         "of rankers fine-tuned on each passage corpus, in-domain (ID) and out-of-domain (OOD).",
     script:
@@ -73,6 +124,7 @@ rule effectiveness_table:
     input:
         metrics=lambda wildcards: [e["path"] for e in table_entries(wildcards.table)],
         tests=lambda wildcards: table_tests(wildcards.table),
+        floor=lambda wildcards: floor_test_files(table_archs(wildcards.table)),
     output:
         **table_outputs("{table}"),
     log:
@@ -88,6 +140,7 @@ rule effectiveness_table:
         entries=lambda wildcards: table_entries(wildcards.table),
         table=table_params,
         seeds=len(SEEDS),
+        significance=SIGNIFICANCE,
         caption=lambda wildcards: table_params(wildcards)["caption"],
     script:
         "../scripts/effectiveness_table.py"

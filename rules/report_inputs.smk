@@ -6,6 +6,7 @@ from dataclasses import asdict
 from synthrank import grid
 from synthrank.checks import dense_checked, dense_settings
 from synthrank.report import system_label, table_caption
+from synthrank.training_check import floor_of
 
 FACETS = grid.corpus_facets(
     config["corpora"], TRAIN.get("max_queries"), grid.default_negatives(config)
@@ -22,6 +23,9 @@ FIGURES = [
 EXPECTED_BM25 = config.get("expected", {}).get("bm25", [])
 EXPECTED_DENSE = config.get("expected", {}).get("dense", [])
 DOMAINS = {"ID": "in_domain", "OOD": "out_of_domain"}
+# each architecture's floor row (random order of the candidates, or the untuned model; None: none)
+FLOORS = {arch: floor_of(spec) for arch, spec in ARCHS.items()}
+TRAINING_CHECK = ["results/checks/training.json", "results/checks/training.md"]
 
 
 def report_targets():
@@ -34,6 +38,80 @@ def report_targets():
     targets += expand("figures/{figure}.{ext}", figure=FIGURES, ext=["png", "pdf"])
     targets += ["results/checks/bm25.json"] if EXPECTED_BM25 else []
     return targets + (["results/checks/dense.json"] if EXPECTED_DENSE else [])
+
+
+def training_check_targets():
+    """The training check (every trained model against its floor), in `all` where models are
+    trained: not a report target, since it reads the model folders a results bundle lacks.
+    """
+    return TRAINING_CHECK if trained_entries() else []
+
+
+def floor_test_files(archs):
+    """The floor tests (synthrank.training_check) of these architectures."""
+    return [f"results/significance/floor/{arch}.csv" for arch in archs]
+
+
+def floor_test_entries(arch):
+    """The in-domain metric entries of an architecture's trained corpora and of its floor."""
+    corpora = set(grid.arch_corpora(config, arch)) | {FLOORS[arch]}
+    return [
+        e
+        for e in arch_entries(arch)
+        if e["domain"] == "in_domain" and e["corpus"] in corpora
+    ]
+
+
+def training_check_models():
+    """Every trained model with its folder, its floor and, per in-domain collection, the metric
+    files of the model, of its floor and of BM25."""
+    t, floors = TRAIN["dataset"], FLOORS
+    in_domain = [c for d, c in reported_collections() if d == "in_domain"]
+    models = []
+    for arch in ARCHS:
+        for corpus in grid.arch_corpora(config, arch):
+            for seed in SEEDS:
+                collections = []
+                for c in in_domain:
+                    collection = f"{c['dataset']}/{c['split']}"
+                    metrics = f"results/metrics/{collection}"
+                    collections.append(
+                        {
+                            "collection": collection,
+                            "metric": c["metric"],
+                            "path": f"{metrics}/{arch}/{t}/{corpus}/seed{seed}.json",
+                            "floor_path": (
+                                f"{metrics}/{arch}/{floors[arch]}.json"
+                                if floors[arch]
+                                else None
+                            ),
+                            "bm25_path": f"{metrics}/bm25.json",
+                        }
+                    )
+                models.append(
+                    {
+                        "arch": arch,
+                        "corpus": corpus,
+                        "seed": seed,
+                        "model": f"results/models/{arch}/{t}/{corpus}/seed{seed}",
+                        "floor": floors[arch],
+                        "collections": collections,
+                    }
+                )
+    return models
+
+
+def training_check_inputs():
+    models = training_check_models()
+    files = [m["model"] for m in models]
+    files += [
+        path
+        for m in models
+        for c in m["collections"]
+        for path in (c["path"], c["floor_path"], c["bm25_path"])
+        if path
+    ]
+    return list(dict.fromkeys(files))
 
 
 def table_outputs(name):
@@ -112,11 +190,14 @@ def table_entries(name):
     ]
 
 
-def table_tests(name):
-    archs = dict.fromkeys(
-        a for a, _ in grid.table_spec(name, config).rows if a != "bm25"
+def table_archs(name):
+    return list(
+        dict.fromkeys(a for a, _ in grid.table_spec(name, config).rows if a != "bm25")
     )
-    return [f"results/significance/{arch}.csv" for arch in archs]
+
+
+def table_tests(name):
+    return [f"results/significance/{arch}.csv" for arch in table_archs(name)]
 
 
 def table_params(wildcards):

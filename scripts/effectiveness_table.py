@@ -1,8 +1,9 @@
-"""One effectiveness table (with significance marks against the human corpus)."""
+"""One effectiveness table (with significance marks against the human corpus and the floor mark)."""
 
 from synthrank.report import collect_scores, effectiveness_table, write_effectiveness_table
 from synthrank.significance import read_tests
 from synthrank.step import run
+from synthrank.training_check import floor_caption, not_above_floor, read_floor_tests
 
 
 def main() -> None:
@@ -10,6 +11,8 @@ def main() -> None:
     spec = p.table["spec"]
     out = dict(snakemake.output.items())
     table = None
+    floor = read_floor_tests(list(snakemake.input.floor))
+    caption = p.table["caption"]
     if spec["rows"]:
         table = effectiveness_table(
             collect_scores(p.entries),
@@ -18,7 +21,10 @@ def main() -> None:
             spec["collections"],
             spec["averages"],
         )
-    write_effectiveness_table(table, p.table["facets"], out, p.table["caption"], p.seeds, empty=spec["empty"])
+        caption += floor_caption(floor, p.significance)
+    write_effectiveness_table(
+        table, p.table["facets"], out, caption, p.seeds, empty=spec["empty"], not_above_floor=not_above_floor(floor)
+    )
 
 
 run(snakemake, main)

@@ -4,7 +4,7 @@ figures are in synthrank.figures."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -80,23 +80,38 @@ def results_table(scores: pd.DataFrame, system_order: Sequence[tuple[str, str]])
     return means, stds
 
 
-def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+def _labelled(frame: pd.DataFrame, marked: Collection[tuple[str, str]] = ()) -> pd.DataFrame:
+    """``frame`` indexed by row labels; a row of ``marked`` gets the not-above-floor mark."""
     out = frame.copy()
-    out.index = [_system({"arch": a, "corpus": c}) for a, c in out.index]
+    out.index = [_system({"arch": a, "corpus": c}) + _floor_mark(a, c, marked) for a, c in out.index]
     out.index.name = "system"
     return out
 
 
+#: the mark of a row not significantly above its floor (synthrank.training_check)
+NOT_ABOVE_FLOOR = "†"
+
+
+def _floor_mark(arch: str, corpus: str, marked: Collection[tuple[str, str]]) -> str:
+    return f" {NOT_ABOVE_FLOOR}" if (arch, corpus) in marked else ""
+
+
 def write_overview_table(
-    means: pd.DataFrame, stds: pd.DataFrame, out: Mapping[str, str], caption: str, seeds: int
+    means: pd.DataFrame,
+    stds: pd.DataFrame,
+    out: Mapping[str, str],
+    caption: str,
+    seeds: int,
+    not_above_floor: Collection[tuple[str, str]] = (),
 ) -> None:
     """The overview table (:func:`results_table`) in every format of ``out`` (see
-    :func:`synthrank.tables.write_table`): the CSV has the means; the other formats show
-    mean ± std for systems with several seeds."""
+    :func:`synthrank.tables.write_table`): the CSV has the means; the other formats show mean ±
+    std for systems with several seeds, and :data:`NOT_ABOVE_FLOOR` after the label of a row of
+    ``not_above_floor`` (the floor tests' CSVs hold the numbers behind the mark)."""
     numbers = _labelled(means).round(4)
-    shown = _labelled(means).map(lambda v: f"{v:.3f}")
+    shown = _labelled(means, not_above_floor).map(lambda v: f"{v:.3f}")
     if seeds > 1:
-        shown = shown + _labelled(stds).map(lambda v: "" if pd.isna(v) else f" ± {v:.3f}")
+        shown = shown + _labelled(stds, not_above_floor).map(lambda v: "" if pd.isna(v) else f" ± {v:.3f}")
     tables.write_table(numbers, shown, out, caption)
 
 
@@ -187,8 +202,8 @@ def effectiveness_table(
     }
 
 
-def _labels(index: pd.Index) -> list[str]:
-    return [system_label(a, c) for a, c in index]
+def _labels(index: pd.Index, marked: Collection[tuple[str, str]] = ()) -> list[str]:
+    return [system_label(a, c) + _floor_mark(a, c, marked) for a, c in index]
 
 
 def _cells(table: Mapping[str, pd.DataFrame], seeds: int) -> pd.DataFrame:
@@ -209,27 +224,34 @@ def write_effectiveness_table(
     caption: str,
     seeds: int,
     empty: str = "",
+    not_above_floor: Collection[tuple[str, str]] = (),
 ) -> None:
     """One table as CSV (numbers: mean, std, adjusted p, mark), Markdown, LaTeX (booktabs) and HTML
     (see :func:`synthrank.tables.write_table`).
 
     ``facets`` maps a row label to its facet columns (e.g. generator, queries). ``table`` None:
     the grid has nothing of this table's category; each format gets one row saying ``empty``.
+    A row of ``not_above_floor`` gets :data:`NOT_ABOVE_FLOOR` after its label (the CSV: its
+    ``below floor`` column says yes).
     """
     if table is None:
         numbers = pd.DataFrame({"note": [empty]}, index=pd.Index(["(none)"], name="system"))
         shown, n_facets = numbers, 1
     else:
-        labels = _labels(table["means"].index)
+        index = table["means"].index
+        labels = _labels(index)
         facet_frame = pd.DataFrame([facets.get(label, {}) for label in labels], index=labels).fillna("")
         numbers = facet_frame.copy()
+        numbers["below floor"] = ["yes" if key in not_above_floor else "no" for key in index]
+        marked = _labels(index, not_above_floor)
+        facet_frame.index = marked
         for col in table["means"].columns:
             numbers[col] = table["means"][col].to_numpy().round(4)
             numbers[f"{col} std"] = table["stds"][col].to_numpy().round(4)
             if col in table["marks"].columns:
                 numbers[f"{col} p_adj"] = table["p"][col].to_numpy()
                 numbers[f"{col} sig"] = table["marks"][col].map({UP: "+", DOWN: "-", "": ""}).to_numpy()
-        shown = pd.concat([facet_frame, _cells(table, seeds).set_axis(labels)], axis=1)
+        shown = pd.concat([facet_frame, _cells(table, seeds).set_axis(marked)], axis=1)
         n_facets = len(facet_frame.columns)
     for frame in (numbers, shown):
         frame.index.name = "system"

@@ -102,6 +102,8 @@ AGGREGATES = {
     "overview_table",
     "effectiveness_table",
     "significance_tests",
+    "floor_tests",
+    "check_training",
     "cost_table",
     "id_ood_figure",
     "gain_figure",
