@@ -15,7 +15,7 @@ def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)  # template paths are relative to the repository
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml", "micro.yaml", "shared-data.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "demo.yaml", "micro.yaml", "shared-data.yaml", "pilot-wikiqa.yaml"])
 def test_shipped_configs_are_valid(name: str) -> None:
     cfg = config.load(REPO / "config" / name)
     assert cfg["bm25"]["k1"] > 0  # defaults filled in
@@ -206,3 +206,40 @@ def test_analysis_encoder_must_be_a_bi_encoder() -> None:
     cfg = demo()
     del cfg["architectures"]["bi-encoder"]
     assert check(cfg).startswith("demo.yaml: analysis.encoder: no bi-encoder architecture to embed and judge")
+
+
+def test_training_length_is_epochs_or_steps() -> None:
+    cfg = demo()
+    be = cfg["architectures"]["bi-encoder"]["train"]
+    assert be["steps"] == 8 and "epochs" not in be  # the demo's budget
+    be["epochs"] = 2
+    assert check(cfg).endswith("architectures.bi-encoder.train: give epochs or steps (optimiser steps), not both")
+    del be["epochs"], be["steps"]
+    assert check(cfg).endswith("architectures.bi-encoder.train: give epochs or steps (optimiser steps), not neither")
+    be["steps"] = 0
+    assert "architectures.bi-encoder.train.steps: 0 is less than the minimum of 1" in check(cfg)
+    be["steps"] = 1.5
+    assert "architectures.bi-encoder.train.steps: 1.5 is not of type 'integer'" in check(cfg)
+
+
+def test_pos_weight_belongs_to_bce_and_scale_to_mnrl() -> None:
+    cfg = demo()
+    ce, be = (cfg["architectures"][a]["train"] for a in ("cross-encoder", "bi-encoder"))
+    ce["scale"], be["scale"] = 20, 100  # the mnrl losses' temperature
+    config.validate(deepcopy(cfg), "demo.yaml")
+    ce["pos_weight"] = 7
+    assert check(cfg).endswith(
+        "architectures.cross-encoder.train.pos_weight: only binary cross-entropy weighs its positives "
+        "(train.loss is mnrl)"
+    )
+    ce.pop("in_batch_negatives")
+    ce["loss"] = "bce"
+    assert check(cfg).endswith(
+        "architectures.cross-encoder.train.scale: only the mnrl loss has a similarity scale (train.loss is bce)"
+    )
+    del ce["scale"]
+    config.validate(deepcopy(cfg), "demo.yaml")  # bce with pos_weight: the thesis' recipe
+    be["pos_weight"] = 7
+    assert "train.pos_weight: only binary cross-entropy weighs its positives (train.loss is mnrl, a bi-encoder)" in (
+        check(cfg)
+    )

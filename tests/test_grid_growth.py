@@ -72,12 +72,15 @@ def test_thesis_grid_plus_one_beir_dataset_plans_only_its_cells(tmp_path: Path) 
         for kind in ("cross_encoder", "bi_encoder")
     }
     untuned = sum(1 for a in config["architectures"].values() if a.get("untuned_baseline"))
+    floors = sum(1 for a in config["architectures"].values() if a.get("random_baseline"))
     systems = 1 + models["cross_encoder"] + models["bi_encoder"] + untuned
+    assert floors == 1  # the cross-encoder's chance floor, on the new collection too
     assert by_rule == {
         "ingest_collection": 1,
         "ingest_qrels": 1,
         "bm25_index": 1,
         "bm25_search": 1,
+        "random_order_floor": floors,
         "rerank": models["cross_encoder"],
         "dense_retrieve": models["bi_encoder"] + untuned,
         "evaluate_run": systems,
@@ -86,3 +89,24 @@ def test_thesis_grid_plus_one_beir_dataset_plans_only_its_cells(tmp_path: Path) 
     # and nothing upstream of the runs: no corpus, exemplar pool, negatives mining, training set or model is stale
     upstream = {"exemplar_pool", "generated_corpus", "corpus_bm25_index", "negatives_run", "training_set"}
     assert not {job["rule"] for job in stale} & upstream
+
+
+def test_thesis_grid_trains_every_cell_of_an_architecture_for_the_same_steps(tmp_path: Path) -> None:
+    """The planned params of every training job: one step budget per architecture, whatever the
+    corpus's size (1k, 10k, a 20k mixture), and the thesis recipe (pos_weight, E5's scale)."""
+    config = thesis_grid_with({"beir-scifact"}, tmp_path / "thesis.yaml")
+    jobs = plan(tmp_path / "thesis.yaml", tmp_path / "plan.jsonl").values()
+    hyper: dict[str, dict[str, dict]] = {}
+    for job in jobs:
+        if job["rule"] in ("train_cross_encoder", "train_bi_encoder"):
+            hyper.setdefault(job["wildcards"]["arch"], {})[job["wildcards"]["corpus"]] = job["params"]["hyper"]
+    assert set(hyper) == set(config["architectures"])
+    for arch, by_corpus in hyper.items():
+        assert len(by_corpus) > 10, arch  # the grid, not a toy
+        budgets = {corpus: h.get("steps") for corpus, h in by_corpus.items()}
+        assert len(set(budgets.values())) == 1 and None not in budgets.values(), (arch, budgets)
+        assert not any("epochs" in h for h in by_corpus.values()), arch
+    assert {"human-1k", "human", "human+zero-shot-gpt"} <= set(hyper["cross-encoder"])
+    assert {h["pos_weight"] for h in hyper["cross-encoder"].values()} == {7}
+    assert {h["scale"] for h in hyper["bi-encoder"].values()} == {100}
+    assert config["architectures"]["cross-encoder"]["random_baseline"] is True
