@@ -184,12 +184,15 @@ def report(records: list[dict[str, Any]], profile: Mapping[str, Any], command: s
     lines = [
         f"`{command}`: **{summary.jobs:,} jobs, {summary.submissions:,} SLURM submissions "
         f"({summary.ratio:.1%} of the jobs)**; {summary.local_jobs} local jobs (no submission), "
-        f"{summary.grouped_jobs:,} jobs in {summary.groups:,} group submissions.",
+        f"{summary.grouped_jobs:,} jobs in {summary.groups:,} group submissions; without groups, "
+        f"{summary.jobs - summary.local_jobs:,} submissions.",
         "",
         "| rule | jobs | submissions holding it |",
         "|---|---:|---:|",
     ]
-    lines += [f"| {rule} | {jobs:,} | {subs:,} |" for rule, (jobs, subs) in summary.per_rule.items()]
+    lines += [f"| {rule} | {jobs:,} | {subs:,} |" for rule, (jobs, subs) in summary.per_rule.items() if subs]
+    local = sorted(rule for rule, (_, subs) in summary.per_rule.items() if not subs)
+    lines.append(f"\nLocal (no submission): {', '.join(local)}.")
     grouped = [r for r in records if r["group"] and not r["local"]]
     lines += ["", "| largest group submission by | asks for | group | its jobs |", "|---|---|---|---|"]
     for name in (*ADDED, *LARGEST):
