@@ -4,7 +4,6 @@ sbatch in the profile's job groups, and sacct shows each submission the dry run 
 resources the profile declares: a group's summed runtime and the largest CPUs, memory and GPU of
 its jobs, which ran one after the other in it."""
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,14 +16,9 @@ import pytest
 import yaml
 
 from .conftest import REPO, copy_workflow
+from .test_slurm_submissions import submissions  # bench/slurm_submissions.py
 
 pytestmark = pytest.mark.slow
-
-_spec = importlib.util.spec_from_file_location("slurm_submissions", REPO / "bench" / "slurm_submissions.py")
-assert _spec and _spec.loader
-submissions = sys.modules.setdefault("slurm_submissions", importlib.util.module_from_spec(_spec))
-if not hasattr(submissions, "plan"):
-    _spec.loader.exec_module(submissions)
 
 LOCAL_SLURM = REPO / ".ci" / "local-slurm"
 PROFILE = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
