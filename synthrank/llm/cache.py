@@ -108,16 +108,15 @@ def _record(kind: bytes, ident: str, stamp: float, payload: Mapping[str, Any]) -
     return body + b"\t%08x\n" % zlib.crc32(body), len(head), len(body) - len(head)
 
 
-def _checked(line: bytes) -> bytes | None:
-    """The record's body if its CRC checks out (``line`` without its line end), else None."""
-    if len(line) < 15 or line[-9] != 0x09:
-        return None
-    body = line[:-9]
+def _intact(buf: bytes, view: memoryview, start: int, end: int) -> bool:
+    """Whether the line ``buf[start:end]`` (its line end at ``end``) is a record whose CRC checks out."""
+    if end - start < 15 or buf[end - 9] != 0x09:
+        return False
     try:
-        crc = int(line[-8:], 16)
+        crc = int(buf[end - 8 : end], 16)
     except ValueError:
-        return None
-    return body if zlib.crc32(body) == crc else None
+        return False
+    return zlib.crc32(view[start : end - 9]) == crc
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -278,34 +277,37 @@ class RequestCache:
             if not piece:
                 break
             buf += piece
+            view = memoryview(buf)  # CRCs over slices of it: no copy of the records
             start = 0
             while True:
                 end = buf.find(b"\n", start)
                 if end < 0:
                     break
-                body = _checked(buf[start:end])
-                if body is None:
-                    damaged.append(offset + start)
-                else:
+                if _intact(buf, view, start, end):
                     for at in damaged:
                         log.warning("%s: skipped a damaged record at byte %d", shard.path, at)
                     damaged.clear()
-                    self._take_record(number, body, offset + start)
+                    self._take_record(number, buf, start, end - 9, offset)
                     shard.taken = offset + end + 1
+                else:
+                    damaged.append(offset + start)
                 start = end + 1
+            view.release()
             buf = buf[start:]
             offset += start
 
-    def _take_record(self, number: int, body: bytes, at: int) -> None:
-        try:
-            kind, ident, stamp, payload = body.split(b"\t", 3)
-        except ValueError:
-            log.warning("%s: skipped a record of an unknown form at byte %d", self._shards[number].path, at)
-            return
-        if kind == b"a":
-            self._take_answer(ident.decode(), float(stamp), number, at + len(body) - len(payload), len(payload))
-        elif kind == b"b":
-            self._take_batch(json.loads(payload))
+    def _take_record(self, number: int, buf: bytes, start: int, stop: int, offset: int) -> None:
+        """Take the record ``buf[start:stop]`` (CRC checked; ``buf`` begins at byte ``offset``)."""
+        ident = buf.find(b"\t", start, stop) + 1
+        stamp = buf.find(b"\t", ident, stop) + 1 if ident else 0
+        payload = buf.find(b"\t", stamp, stop) + 1 if stamp else 0
+        if not payload:
+            log.warning("%s: skipped a record of an unknown form at byte %d", self._shards[number].path, offset + start)
+        elif buf[start : ident - 1] == b"a":
+            key, created = buf[ident : stamp - 1].decode(), float(buf[stamp : payload - 1])
+            self._take_answer(key, created, number, offset + payload, stop - payload)
+        elif buf[start : ident - 1] == b"b":
+            self._take_batch(json.loads(buf[payload:stop]))
 
     def _take_answer(self, key: str, created: float, number: int, offset: int, length: int) -> None:
         taken = self._answers.get(key)
