@@ -8,6 +8,7 @@ import logging
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -335,6 +336,8 @@ def test_writers_killed_at_random_lose_no_stored_answer(where: str, tmp_path: Pa
     assert acked_batches - finished <= open_batches <= set(range(6)) - finished, context
     assert finished == set(range(6)) - set(killed)
     assert not [p for p in base.rglob("*") if p.name.endswith(("-wal", "-shm", "-journal"))]
+    if where == "shared":
+        shutil.rmtree(base)
 
 
 def test_torn_and_damaged_records_are_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -482,3 +485,18 @@ def test_a_broken_old_cache_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "c.sqlite").write_bytes(b"not a database at all" * 100)
     with pytest.raises(SynthrankError, match=r"c\.sqlite: cannot read the old SQLite request cache \(file is not a"):
         RequestCache(tmp_path / "c")
+
+
+def test_a_forked_child_writes_a_shard_of_its_own(tmp_path: Path) -> None:
+    cache = RequestCache(tmp_path / "c")
+    cache.put("parent", {"r": 1}, {"text": "p"})
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            cache.put("child", {"r": 2}, {"text": "c"})
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    cache.put("parent again", {"r": 3}, {"text": "q"})
+    assert len(list((tmp_path / "c").glob("*.records"))) == 2
+    assert len(RequestCache(tmp_path / "c")) == 3

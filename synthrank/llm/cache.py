@@ -159,6 +159,7 @@ class _Writer:
         host = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "host"
         self.path = folder / (name or f"{host}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}")
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        self.pid = os.getpid()
         self.size = 0
         self.written = self.synced = 0
         self._write_lock = threading.Lock()
@@ -376,6 +377,8 @@ class RequestCache:
         lines = [_record(kind, ident, stamp, payload) for ident, stamp, payload in records]
         try:
             with self._lock:
+                if self._writer is not None and self._writer.pid != os.getpid():
+                    self._drop_writer()  # a forked child: the shard is its parent's
                 if self._writer is None:
                     self._writer = _Writer(self.path)
                     self._own = self._shard_of[self._writer.path.name] = len(self._shards)
