@@ -500,3 +500,25 @@ def test_a_forked_child_writes_a_shard_of_its_own(tmp_path: Path) -> None:
     cache.put("parent again", {"r": 3}, {"text": "q"})
     assert len(list((tmp_path / "c").glob("*.records"))) == 2
     assert len(RequestCache(tmp_path / "c")) == 3
+
+
+def test_after_a_failed_fsync_the_shard_takes_nothing_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed fsync (an NFS server out of space reports it there): one line, and the shard is
+    left: Linux reports the next fsync of that file as a success though the pages may be gone."""
+    cache = RequestCache(tmp_path / "c")
+    cache.put("before", {"r": 1}, {"text": "a"})
+    writer = cache._writer
+    assert writer is not None
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cache_module.os, "fsync", failing)
+        with pytest.raises(SynthrankError, match=r"\.records: cannot write the request cache \(\[Errno 5\] Input/out"):
+            cache.put("failed", {"r": 2}, {"text": "b"})
+    with pytest.raises(OSError, match="an earlier write failed: Input/output error"):
+        writer.append(b"x")
+    cache.put("after", {"r": 3}, {"text": "c"})
+    assert cache._writer is not writer and len(list((tmp_path / "c").glob("*.records"))) == 2
+    assert RequestCache(tmp_path / "c").get("after") == {"text": "c"}

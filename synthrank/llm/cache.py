@@ -162,6 +162,7 @@ class _Writer:
         self.pid = os.getpid()
         self.size = 0
         self.written = self.synced = 0
+        self.failed: OSError | None = None
         self._write_lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self.append(HEADER)
@@ -175,19 +176,37 @@ class _Writer:
             pass
 
     def append(self, data: bytes) -> int:
-        """Write ``data`` at the end and return once it is synced; the offset it was written at."""
+        """Write ``data`` at the end and return once it is synced; the offset it was written at.
+
+        After one failed write or fsync the shard takes nothing more: a record after a torn one
+        would be unreadable, and after a failed fsync Linux reports the next one as a success
+        though the pages it failed on may be gone."""
         with self._write_lock:
+            self._check()
             start = self.size
-            _write_all(self.fd, data)
+            try:
+                _write_all(self.fd, data)
+            except OSError as exc:
+                self.failed = exc
+                raise
             self.size += len(data)
             self.written += 1
             ticket = self.written
         with self._sync_lock:  # one fsync covers every write finished before it started
+            self._check()
             if self.synced < ticket:
                 target = self.written
-                os.fsync(self.fd)
+                try:
+                    os.fsync(self.fd)
+                except OSError as exc:
+                    self.failed = exc
+                    raise
                 self.synced = target
         return start
+
+    def _check(self) -> None:
+        if self.failed is not None:
+            raise OSError(self.failed.errno, f"an earlier write failed: {self.failed.strerror}")
 
     def close(self) -> None:
         if self.fd >= 0:
