@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -38,7 +39,6 @@ sys.path.insert(0, str(REPO))
 
 from synthrank.generate import generate_corpus  # noqa: E402
 from synthrank.generator import Generator  # noqa: E402
-from synthrank.llm.cache import RequestCache  # noqa: E402
 from synthrank.prompts import PromptTemplate  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 
@@ -140,19 +140,12 @@ def main() -> None:
     parser.add_argument("--rpm", type=float, default=600, help="requests_per_minute for the limiter check")
     parser.add_argument("--rpm-extra", type=int, default=150, help="requests after the limiter's one-minute burst")
     parser.add_argument(
-        "--synchronous", choices=["FULL", "NORMAL"], help="override the cache's SQLite synchronous setting (to compare)"
+        "--no-fsync", action="store_true", help="skip the cache's fsync of each answer (to measure what it costs)"
     )
     args = parser.parse_args()
     logging.disable(logging.INFO)
-    if args.synchronous:
-        connect = RequestCache._connect
-
-        def with_synchronous(self: RequestCache) -> Any:
-            conn = connect(self)
-            conn.execute(f"PRAGMA synchronous={args.synchronous}")
-            return conn
-
-        RequestCache._connect = with_synchronous  # type: ignore[method-assign]
+    if args.no_fsync:
+        os.fsync = lambda fd: None  # this process only: the client's, whose cache writes the answers
 
     queries = {f"q{i:05d}": f"how do you cook dish number {i} at home" for i in range(args.requests)}
     server = Server(args.latency)
@@ -222,7 +215,7 @@ def main() -> None:
     finally:
         server.close()
 
-    sync = f"; cache synchronous={args.synchronous}" if args.synchronous else ""
+    sync = "; the cache's fsync skipped" if args.no_fsync else ""
     print(f"Fake OpenAI server (own process), {args.latency * 1000:.0f} ms per request; zero-shot prompts{sync}.\n")
     print("| measurement | requests | rate / time | ratio to ideal | CPU ms per request, client / server |")
     print("|---|---|---|---|---|")

@@ -62,6 +62,9 @@ rule human_corpus:
         "../scripts/passage_corpus.py"
 
 
+# The request cache (generation.cache) is neither input nor output: every generation job adds
+# to it, and Snakemake deletes the outputs of a failed job. The job reads its path from the
+# config, as it does the generator's fetch settings: moving the cache reruns nothing.
 rule generated_corpus:
     input:
         unpack(generated_inputs),
@@ -82,7 +85,6 @@ rule generated_corpus:
         gpu=needs_gpu,
     params:
         spec=corpus_spec,
-        cache=GENERATION["cache"],
         quality=GENERATION["quality"],
         max_queries=TRAIN.get("max_queries"),
         sample_seed=TRAIN["sample_seed"],

@@ -21,7 +21,7 @@ def main() -> None:
         corpus_path=inputs.corpus,
         queries_path=inputs.queries,
         qrels_path=inputs.qrels,
-        cache_path=params.get("cache"),
+        cache_path=snakemake.config["generation"]["cache"],  # not a param: moving it reruns nothing
         pool_path=inputs.get("pool"),
         max_queries=params.max_queries,
         sample_seed=params.sample_seed,

@@ -21,8 +21,6 @@ download of the evaluation data.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,25 +28,23 @@ from typing import Any
 from synthrank.corpora import CorpusSpec, generation_inputs
 from synthrank.io import atomic_write, write_json
 from synthrank.llm.base import request_key
+from synthrank.llm.cache import RequestCache
 from synthrank.paradigms import MIXTURE
 from synthrank.queries import training_order
 
 
 def observed_completion_tokens(cache_path: str | None, model: str) -> float | None:
     """Mean completion tokens of the answers the cache holds for ``model``, if any."""
-    if not cache_path or not Path(cache_path).is_file():
+    if not cache_path:
         return None
-    conn = sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True)
-    try:
-        total = count = 0
-        for request, response in conn.execute("SELECT request, response FROM responses"):
-            if json.loads(request).get("model") != model:
+    total = count = 0
+    with RequestCache(cache_path) as cache:
+        for _, stored in cache.items():
+            if stored["request"].get("model") != model:
                 continue
-            usage = json.loads(response).get("usage") or {}
+            usage = stored["response"].get("usage") or {}
             total += int(usage.get("completion_tokens") or 0)
             count += 1
-    finally:
-        conn.close()
     return total / count if count else None
 
 

@@ -4,7 +4,8 @@ Modules, bottom up (each imports only those above it in this list):
 
 - :mod:`~synthrank.llm.base`: the request and response format, :class:`TransientError`,
   the request key, the retry wait, the transport protocols;
-- :mod:`~synthrank.llm.cache`: :class:`RequestCache`, the SQLite file of answers already paid for;
+- :mod:`~synthrank.llm.cache`: :class:`RequestCache`, the folder of answers already paid for (one
+  append-only shard per writing process: safe on a cluster's shared file system);
 - :mod:`~synthrank.llm.fetch`: :class:`Fetcher` (cache, threads, rate limit, retries);
 - :mod:`~synthrank.llm.remote_batch`: the submit/record/poll/collect/resume loop of Batch APIs;
 - the backends: :mod:`~synthrank.llm.openai_api` (online and Batch), :mod:`~synthrank.llm.gemini_api`
