@@ -3,6 +3,7 @@
 
 import os
 
+from synthrank import gpus
 from synthrank.config import corpus_settings
 from synthrank.paradigms import (
     GENERATED,
@@ -109,9 +110,9 @@ def generation_env(wildcards):
 
 
 def needs_gpu(wildcards):
-    """vLLM generation runs on a GPU; API-bound generation never holds one."""
-    spec = CORPORA[wildcards.corpus]
-    return int(GENERATORS[spec["generator"]]["backend"] == "vllm")
+    """vLLM generation holds its tensor x pipeline parallel GPUs; API-bound generation none."""
+    generator = GENERATORS[CORPORA[wildcards.corpus]["generator"]]
+    return gpus.generation_gpus(generator["backend"], generator["options"])
 
 
 def gpu_workload():

@@ -28,8 +28,9 @@ import logging
 import os
 import re
 import time
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from synthrank.errors import SynthrankError
 
@@ -133,3 +134,11 @@ def claim(
     env["CUDA_VISIBLE_DEVICES"] = ",".join(mine)
     log.info("GPUs: CUDA_VISIBLE_DEVICES=%s (of %s from %s)", env["CUDA_VISIBLE_DEVICES"], ", ".join(ids), source)
     return mine
+
+
+def generation_gpus(backend: str, options: Mapping[str, Any]) -> int:
+    """The GPUs a generation job holds: a vllm generator's ``tensor_parallel_size`` x
+    ``pipeline_parallel_size`` (its ``options``; 1 x 1 by default), none for an API or llama.cpp."""
+    if backend != "vllm":
+        return 0
+    return int(options.get("tensor_parallel_size", 1)) * int(options.get("pipeline_parallel_size", 1))

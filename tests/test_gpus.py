@@ -197,3 +197,38 @@ def test_concurrent_snakemake_gpu_jobs_never_share_a_device(tmp_path: Path) -> N
     # the killed job's device was used again after it died
     killed = runs.pop("killed")
     assert any(r["began"] > killed["ended"] and killed["devices"][0] in r["devices"] for r in runs.values())
+
+
+def test_a_tensor_parallel_vllm_job_asks_for_its_gpus(tmp_path: Path) -> None:
+    """profiles/local with a vllm generator of tensor_parallel_size 2: its generation job's `gpu`
+    resource is 2 (the devices step.run then claims), an API generator's job none."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
+    config["generators"]["qwen-tp2"] = {
+        "backend": "vllm",
+        "model": "Qwen/Qwen3-8B",
+        "options": {"tensor_parallel_size": 2},
+    }
+    config["corpora"]["zero-shot-qwen"] = {
+        "paradigm": "zero-shot",
+        "generator": "qwen-tp2",
+        "template": "config/prompts/zero-shot.txt",
+    }
+    path = tmp_path / "tp2.yaml"
+    path.write_text(yaml.safe_dump(config))
+    targets = [f"results/corpora/demo-cooking/{name}.jsonl" for name in ("zero-shot-qwen", "zero-shot-smollm2")]
+    command = [sys.executable, "-m", "snakemake", "-n", "--forceall", "--profile", "profiles/local"]
+    done = subprocess.run(
+        [*command, "--resources", "gpu=2", "--configfile", str(path), "--", *targets],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    jobs = {}
+    for block in done.stdout.split("rule generated_corpus:")[1:]:
+        corpus = block.split("corpus=")[1].split()[0]
+        jobs[corpus] = next(line.split("resources:")[1] for line in block.splitlines() if "resources:" in line)
+    assert jobs["zero-shot-qwen"].endswith("gpu=2") and jobs["zero-shot-smollm2"].endswith("gpu=0"), jobs
