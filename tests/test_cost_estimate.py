@@ -10,7 +10,7 @@ from synthrank.cost_estimate import estimate, observed_completion_tokens
 from synthrank.llm.cache import RequestCache
 from synthrank.queries import training_order
 
-from .conftest import PROMPTS
+from .conftest import PROMPTS, REPO
 
 PRICE = {"input_per_mtok": 0.4, "output_per_mtok": 1.6}
 
@@ -166,3 +166,21 @@ def test_collection_sizes_are_ir_datasets_own() -> None:
     for dataset_id, (docs, queries) in COLLECTION_SIZES.items():
         dataset = ir_datasets.load(dataset_id)
         assert (dataset.docs_count(), dataset.queries_count()) == (docs, queries), dataset_id
+
+
+def test_thesis_grid_gpu_hours_from_its_config_at_given_rates() -> None:
+    """grid.gpu_workload reads the grid from the config alone (the cost_estimate rule's param, and
+    bench/gpu.py's input): the thesis grid is about 507 GPU-hours at GPU_THROUGHPUT; rates twice
+    as high (what bench/gpu.py passes after measuring) halve every row."""
+    from synthrank.config import load
+    from synthrank.cost_estimate import COLLECTION_SIZES, GPU_THROUGHPUT, gpu_hours
+    from synthrank.grid import gpu_workload
+
+    workload = gpu_workload(load(REPO / "config" / "config.yaml"))
+    queries = COLLECTION_SIZES["msmarco-passage/train/judged"][1]
+    rows = gpu_hours(workload, queries)["rows"]
+    assert sum(r["gpu_hours"] for r in rows) == pytest.approx(506.89, abs=0.01)
+    doubled = {key: (rate * 2, "twice") for key, (rate, _) in GPU_THROUGHPUT.items()}
+    halved = gpu_hours(workload, queries, doubled)["rows"]
+    assert [r["gpu_hours"] for r in halved] == pytest.approx([r["gpu_hours"] / 2 for r in rows], abs=0.01)
+    assert {r["basis"] for r in halved} == {"twice"}
