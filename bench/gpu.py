@@ -285,7 +285,7 @@ def main() -> None:
     lines.append("|---|---:|---:|---:|---:|")
     for name, r in results.items():
         unit = next(k for k in r if k not in ("seconds", "per_s", "steps", "steps_per_s", "load_seconds"))
-        steps = f"{r['steps_per_s']:.2f} ({r['steps']:,} steps)" if "steps" in r else ""
+        steps = f"{r['steps_per_s']:.2f} ({r['steps']:,} step{'s' * (r['steps'] != 1)})" if "steps" in r else ""
         lines.append(f"| {name} | {r[unit]:,} {unit} | {r['seconds']:.1f} | {r['per_s']:,.1f} | {steps} |")
     if sizes is None:
         lines += ["", f"GPU-hours: the size of {train['dataset']}/{train['split']} is unknown here"]
