@@ -22,7 +22,7 @@ from synthrank.errors import SynthrankError
 from synthrank.llm.cache import RequestCache
 from synthrank.llm.fetch import Fetcher
 from synthrank.llm.registry import make_transport
-from synthrank.llm.vllm_offline import VllmOffline, by_template_kwargs
+from synthrank.llm.vllm_offline import VllmOffline, by_template_kwargs, model_sampling_defaults
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = Path(
@@ -222,6 +222,16 @@ def test_real_vllm_chat_template_kwargs_reach_the_template(engine: VllmOffline, 
     answers = Fetcher(engine, RequestCache(tmp_path / "c.sqlite"), name="vllm").fetch([plain, off, on])
     tokens = [a.response["usage"]["prompt_tokens"] for a in answers]
     assert tokens[1] > tokens[0] == tokens[2], tokens
+
+
+@pytest.mark.vllm
+def test_real_vllm_reports_the_model_defaults_it_does_not_apply(engine: VllmOffline) -> None:
+    """What the model's generation_config.json suggests is read (and logged when the engine loads),
+    while the engine's own defaults stay vLLM's neutral ones."""
+    llm = engine._engine()
+    assert model_sampling_defaults(llm) == MODEL_DEFAULTS
+    assert llm.get_default_sampling_params().top_k in (0, -1)  # not the file's 5
+    assert llm.get_default_sampling_params().repetition_penalty == 1.0  # not the file's 1.3
 
 
 def _free_port() -> int:
