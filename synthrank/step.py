@@ -6,10 +6,11 @@ Usage in ``scripts/<step>.py``::
     run(snakemake, lambda: ingest(...))
 
 All output (Python logging, tqdm, libraries, child processes) goes to the rule's ``log:``
-file. A :class:`~synthrank.errors.SynthrankError` ends the job with its one-line message on
-stderr and in the log, exit code 1, no traceback; any other exception is a bug and keeps
-its traceback (in the log). A job that succeeds records its environment for each output
-(``results/provenance/<output>.json``, see :mod:`synthrank.provenance`).
+file. A job whose rule asks for GPUs (the ``gpu`` resource) first gets devices of its own
+(:func:`synthrank.gpus.claim`). A :class:`~synthrank.errors.SynthrankError` ends the job with
+its one-line message on stderr and in the log, exit code 1, no traceback; any other exception is
+a bug and keeps its traceback (in the log). A job that succeeds records its environment for each
+output (``results/provenance/<output>.json``, see :mod:`synthrank.provenance`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from synthrank import provenance
+from synthrank import gpus, provenance
 from synthrank.errors import SynthrankError
 
 
@@ -44,6 +45,8 @@ def run(snakemake: Any, work: Callable[[], Any]) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
     )
     try:
+        # before ``work`` imports torch or vLLM: CUDA reads CUDA_VISIBLE_DEVICES when it starts
+        gpus.claim(int(getattr(getattr(snakemake, "resources", None), "gpu", 0) or 0))
         work()
     except SynthrankError as exc:
         logging.getLogger("synthrank").error("%s", exc)

@@ -243,3 +243,77 @@ def test_pos_weight_belongs_to_bce_and_scale_to_mnrl() -> None:
     assert "train.pos_weight: only binary cross-entropy weighs its positives (train.loss is mnrl, a bi-encoder)" in (
         check(cfg)
     )
+
+
+VLLM_SAMPLING = {
+    "temperature": 0.6,
+    "top_p": 0.95,
+    "max_tokens": 200,
+    "seed": 7,
+    "top_k": 20,
+    "min_p": 0.05,
+    "repetition_penalty": 1.05,
+    "presence_penalty": 0.5,
+    "frequency_penalty": 0.1,
+    "stop": ["\n\n"],
+}
+
+
+def test_every_sampling_key_the_vllm_transport_passes_is_accepted() -> None:
+    from synthrank.llm.vllm_offline import SAMPLING_KEYS
+
+    assert set(VLLM_SAMPLING) == SAMPLING_KEYS
+    cfg = demo()
+    cfg["generators"]["qwen3"] = {
+        "backend": "vllm",
+        "model": "Qwen/Qwen3-8B",
+        "sampling": VLLM_SAMPLING,
+        "chat_template_kwargs": {"enable_thinking": False},
+        "options": {"tensor_parallel_size": 2},
+    }
+    # the same through `vllm serve`: backend openai with a base_url
+    cfg["generators"]["qwen3-server"] = {**cfg["generators"]["qwen3"], "backend": "openai", "base_url": "http://h/v1"}
+    del cfg["generators"]["qwen3-server"]["options"]
+    validated = config.validate(deepcopy(cfg), "demo.yaml")
+    assert validated["generators"]["qwen3"]["sampling"] == VLLM_SAMPLING
+
+
+@pytest.mark.parametrize(
+    ("generator", "message"),
+    [
+        (
+            {"backend": "openai", "api_key_env": "OPENAI_API_KEY", "sampling": {"top_k": 20}},
+            "generators.g.sampling.top_k: the OpenAI API has none (a server by base_url, e.g. vllm serve, takes it)",
+        ),
+        (
+            {"backend": "gemini", "api_key_env": "GEMINI_API_KEY", "sampling": {"stop": "END"}},
+            "generators.g.sampling.stop: Gemini calls it stop_sequences: options.stop_sequences",
+        ),
+        (
+            {"backend": "gemini", "api_key_env": "GEMINI_API_KEY", "chat_template_kwargs": {"enable_thinking": False}},
+            "generators.g.chat_template_kwargs: only a model's own chat template takes arguments",
+        ),
+        (
+            {"backend": "vllm", "options": {"tensor_parallel_size": 0}},
+            "generators.g.options.tensor_parallel_size: 0 is not a GPU count (a whole number >= 1)",
+        ),
+        (
+            {"backend": "vllm", "options": {"pipeline_parallel_size": "2"}},
+            "generators.g.options.pipeline_parallel_size: '2' is not a GPU count (a whole number >= 1)",
+        ),
+        ({"backend": "vllm", "sampling": {"top_k": -2}}, "generators.g.sampling.top_k: -2 is less than the minimum"),
+    ],
+)
+def test_a_setting_the_backend_would_not_honour_is_named(generator: dict, message: str) -> None:
+    cfg = demo()
+    cfg["generators"]["g"] = {"model": "m", **generator}
+    assert message in check(cfg)
+
+
+def test_a_vllm_generation_job_holds_its_tensor_x_pipeline_parallel_gpus() -> None:
+    from synthrank.gpus import generation_gpus
+
+    assert generation_gpus("vllm", {}) == 1
+    assert generation_gpus("vllm", {"tensor_parallel_size": 4}) == 4
+    assert generation_gpus("vllm", {"tensor_parallel_size": 2, "pipeline_parallel_size": 2}) == 4
+    assert generation_gpus("openai", {"tensor_parallel_size": 4}) == 0

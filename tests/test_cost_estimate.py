@@ -10,7 +10,7 @@ from synthrank.cost_estimate import estimate, observed_completion_tokens
 from synthrank.llm.cache import RequestCache
 from synthrank.queries import training_order
 
-from .conftest import PROMPTS
+from .conftest import PROMPTS, REPO
 
 PRICE = {"input_per_mtok": 0.4, "output_per_mtok": 1.6}
 
@@ -192,3 +192,21 @@ def test_training_gpu_hours_follow_a_step_budget(tmp_path: Path) -> None:
     # 2 corpora x 2 seeds x 50k steps x 64 pairs at the bf16 rate
     assert by_steps["ce"]["items"] == 2 * 2 * 50_000 * 64 and by_steps["ce"]["gpu_hours"] != by_epochs["ce"]
     assert by_steps["bi"]["items"] == 1 * 2 * 50_000 * 64  # 7 negatives: the measured rate as it is
+
+
+def test_thesis_grid_gpu_hours_from_its_config_at_given_rates() -> None:
+    """grid.gpu_workload reads the grid from the config alone (the cost_estimate rule's param, and
+    bench/gpu.py's input): the thesis grid is about 514 GPU-hours at GPU_THROUGHPUT (10 of them training at the step budgets); rates twice
+    as high (what bench/gpu.py passes after measuring) halve every row."""
+    from synthrank.config import load
+    from synthrank.cost_estimate import COLLECTION_SIZES, GPU_THROUGHPUT, gpu_hours
+    from synthrank.grid import gpu_workload
+
+    workload = gpu_workload(load(REPO / "config" / "config.yaml"))
+    queries = COLLECTION_SIZES["msmarco-passage/train/judged"][1]
+    rows = gpu_hours(workload, queries)["rows"]
+    assert sum(r["gpu_hours"] for r in rows) == pytest.approx(514.38, abs=0.01)
+    doubled = {key: (rate * 2, "twice") for key, (rate, _) in GPU_THROUGHPUT.items()}
+    halved = gpu_hours(workload, queries, doubled)["rows"]
+    assert [r["gpu_hours"] for r in halved] == pytest.approx([r["gpu_hours"] / 2 for r in rows], abs=0.01)
+    assert {r["basis"] for r in halved} == {"twice"}

