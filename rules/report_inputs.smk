@@ -6,7 +6,6 @@ from dataclasses import asdict
 from synthrank import grid
 from synthrank.checks import dense_checked, dense_settings
 from synthrank.report import system_label, table_caption
-from synthrank.training_check import floor_of
 
 FACETS = grid.corpus_facets(
     config["corpora"], TRAIN.get("max_queries"), grid.default_negatives(config)
@@ -24,7 +23,7 @@ EXPECTED_BM25 = config.get("expected", {}).get("bm25", [])
 EXPECTED_DENSE = config.get("expected", {}).get("dense", [])
 DOMAINS = {"ID": "in_domain", "OOD": "out_of_domain"}
 # each architecture's floor row (random order of the candidates, or the untuned model; None: none)
-FLOORS = {arch: floor_of(spec) for arch, spec in ARCHS.items()}
+FLOORS = {arch: grid.floor_of(spec) for arch, spec in ARCHS.items()}
 TRAINING_CHECK = ["results/checks/training.json", "results/checks/training.md"]
 
 

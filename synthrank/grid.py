@@ -210,6 +210,17 @@ def baselines(arch_spec: Mapping[str, Any]) -> list[str]:
     return [name for name, key in BASELINES.items() if arch_spec.get(key)]
 
 
+#: architecture kind -> the baseline row that is its floor (synthrank.training_check): a random
+#: order of a cross-encoder's candidates, a bi-encoder's untuned base model
+FLOORS = {"cross-encoder": "random", "bi-encoder": "untuned"}
+
+
+def floor_of(arch_spec: Mapping[str, Any]) -> str | None:
+    """The floor row of an architecture (``random`` or ``untuned``), None where its config has none."""
+    name = FLOORS[arch_spec["kind"]]
+    return name if arch_spec.get(BASELINES[name]) else None
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """One effectiveness table: rows (arch, corpus) and columns (collections and domain averages)."""

@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from synthrank.errors import SynthrankError
 
+#: the file of a trained model's folder that records how it was trained (steps, rows read, loss
+#: curve; synthrank.train writes it, synthrank.training_check and the checkpoint cards read it)
+TRAINING_RECORD = "training.json"
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.cross_encoder import CrossEncoder

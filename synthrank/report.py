@@ -12,6 +12,7 @@ import pandas as pd
 from synthrank import tables
 from synthrank.errors import SynthrankError
 from synthrank.io import read_json
+from synthrank.training_check import NOT_ABOVE_FLOOR
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +87,6 @@ def _labelled(frame: pd.DataFrame, marked: Collection[tuple[str, str]] = ()) -> 
     out.index = [_system({"arch": a, "corpus": c}) + _floor_mark(a, c, marked) for a, c in out.index]
     out.index.name = "system"
     return out
-
-
-#: the mark of a row not significantly above its floor (synthrank.training_check)
-NOT_ABOVE_FLOOR = "†"
 
 
 def _floor_mark(arch: str, corpus: str, marked: Collection[tuple[str, str]]) -> str:

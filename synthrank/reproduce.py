@@ -50,6 +50,8 @@ from synthrank.release import DATA_FILE, fetch, release_kind, sha256_file
 #: other file (runs, metrics, ledgers, timings) comes from the bundle
 TABLE_RULES = (
     "significance_tests",
+    "floor_tests",
+    "check_training",  # not a level-1 target (it reads model folders), allowed as a rule of report.smk
     "seed_variance",
     "overview_table",
     "effectiveness_table",

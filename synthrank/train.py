@@ -41,7 +41,13 @@ from synthrank.io import (
     write_json,
     write_jsonl,
 )
-from synthrank.models import load_bi_encoder, load_cross_encoder, resolve_precision, seed_everything
+from synthrank.models import (
+    TRAINING_RECORD,
+    load_bi_encoder,
+    load_cross_encoder,
+    resolve_precision,
+    seed_everything,
+)
 from synthrank.paradigms import NEGATIVE_SOURCES
 
 log = logging.getLogger(__name__)
@@ -290,9 +296,6 @@ LOGGING_RATIO = 0.02
 
 #: the share of the last steps whose logged losses make a model's final training loss
 FINAL_SHARE = 0.1
-
-#: the file of a model folder that records how it was trained (:func:`training_record`)
-TRAINING_RECORD = "training.json"
 
 #: log-history keys that measure the machine, not the training: left out of the record, which is
 #: then the same file on every rerun (the byte-reproducibility check)

@@ -1,7 +1,8 @@
 """Did each trained model learn? Its in-domain effectiveness against its floor, and its training
 loss against a constant predictor's.
 
-A model's *floor* is what it scores without having learned from its corpus:
+A model's *floor* (:func:`synthrank.grid.floor_of`) is what it scores without having learned
+from its corpus:
 
 - a cross-encoder's, a random order of the BM25 candidates it reranks (the ``<arch> / random``
   row, ``random_baseline``): a reranker that does not clear it significantly has learned nothing;
@@ -38,12 +39,11 @@ import pandas as pd
 
 from synthrank.errors import SynthrankError
 from synthrank.io import atomic_write, read_json, write_json
-from synthrank.report import NOT_ABOVE_FLOOR
+from synthrank.models import TRAINING_RECORD
 from synthrank.significance import paired_test, seed_averaged
-from synthrank.train import TRAINING_RECORD
 
-#: architecture kind -> (the setting that adds its floor row, the row's corpus name)
-FLOORS = {"cross-encoder": ("random_baseline", "random"), "bi-encoder": ("untuned_baseline", "untuned")}
+#: the tables' mark of a row not significantly above its floor in domain
+NOT_ABOVE_FLOOR = "†"
 
 #: what a floor row is, for captions and the check's Markdown
 FLOOR_WORDS = {"random": "a random order of its candidates", "untuned": "the untuned base model"}
@@ -63,12 +63,6 @@ FLOOR_COLUMNS = [
     "p_value",
     "above_floor",
 ]
-
-
-def floor_of(spec: Mapping[str, Any]) -> str | None:
-    """The floor row of an architecture (``random`` or ``untuned``), None where its config has none."""
-    key, name = FLOORS[spec["kind"]]
-    return name if spec.get(key) else None
 
 
 def _above(difference: float, p: float, alpha: float) -> bool:

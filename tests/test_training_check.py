@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from synthrank.errors import SynthrankError
+from synthrank.grid import floor_of
 from synthrank.io import read_json, write_json
+from synthrank.models import TRAINING_RECORD
 from synthrank.report import effectiveness_table, write_effectiveness_table, write_overview_table
 from synthrank.significance import paired_test
-from synthrank.train import TRAINING_RECORD
 from synthrank.training_check import (
     floor_caption,
-    floor_of,
     floor_tests,
     model_checks,
     not_above_floor,
