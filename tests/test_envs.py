@@ -285,3 +285,27 @@ def test_floors_are_the_tested_versions() -> None:
         if Version(floors[0]) != Version(expected):
             wrong.append(f"{name}>={floors[0]} (tested: {expected})")
     assert not wrong, "pyproject.toml floors that CI did not install: " + ", ".join(wrong)
+
+
+# -- the Snakemake workflow catalog's conventions --------------------------------------------------
+
+
+def test_catalog_files_name_what_exists() -> None:
+    """.snakemake-workflow-catalog.yml's usage names profiles and configs the repository has, and
+    config/README.md describes every config file and every top-level section of the schema."""
+    catalog = yaml.safe_load((REPO / ".snakemake-workflow-catalog.yml").read_text())
+    usage = catalog["usage"]
+    text = usage["mandatory-flags"]["desc"] + " " + usage["mandatory-flags"]["flags"]
+    for path in re.findall(r"\b((?:profiles|config)/[\w./-]+\w)", text):
+        assert (REPO / path).exists(), f".snakemake-workflow-catalog.yml names {path}, which does not exist"
+    assert "snakemake --profile profiles/slurm all" in text and "--workflow-profile profiles/demo" in text
+    assert set(usage["software-stack-deployment"]) == {"conda", "apptainer", "apptainer+conda"}
+    assert usage["software-stack-deployment"]["conda"] and all(
+        (ENVS / f).is_file() for f in ("workflow.yaml", "models.yaml")
+    )
+    readme = (REPO / "config" / "README.md").read_text()
+    for path in sorted((REPO / "config").glob("*.yaml")) + sorted((REPO / "config" / "prompts").glob("*.txt")):
+        assert path.stem in readme, f"config/README.md does not describe {path.relative_to(REPO)}"
+    schema = yaml.safe_load((PACKAGE / "schemas" / "config.schema.yaml").read_text())
+    for section in schema["properties"]:
+        assert f"| `{section}` |" in readme, f"config/README.md does not describe section {section!r}"
