@@ -3,7 +3,7 @@
 
 import os
 
-from synthrank.config import corpus_settings
+from synthrank.config import ARCHITECTURE_CARD_SETTINGS, corpus_settings
 from synthrank.paradigms import (
     GENERATED,
     HUMAN,
@@ -117,10 +117,15 @@ def needs_gpu(wildcards):
 def gpu_workload():
     """What the cost estimate's GPU-hours read from the config (synthrank.cost_estimate.gpu_hours):
     the models of each architecture, the corpora they train on, the test collections. No
-    fetch-only generator setting, so changing one reruns nothing."""
+    fetch-only generator setting or card setting, so changing one reruns nothing."""
     return {
         "architectures": {
-            name: {**spec, "corpora": grid.arch_corpora(config, name)}
+            name: {
+                **{
+                    k: v for k, v in spec.items() if k not in ARCHITECTURE_CARD_SETTINGS
+                },
+                "corpora": grid.arch_corpora(config, name),
+            }
             for name, spec in ARCHS.items()
         },
         "corpora": CORPORA,
