@@ -256,7 +256,16 @@ CARD_FIELDS = {
         "configs",
     ),
     "results": ("pretty_name", "language", "tags", "configs"),
-    "checkpoint": ("base_model", "license", "datasets", "library_name", "pipeline_tag", "language", "tags"),
+    "checkpoint": (
+        "base_model",
+        "license",
+        "datasets",
+        "library_name",
+        "pipeline_tag",
+        "language",
+        "tags",
+        "model-index",
+    ),
 }
 
 
@@ -281,7 +290,7 @@ def check_card(text: str, kind: str, where: str | os.PathLike[str] = CARD) -> di
     if header.get("license") == "other" and not header.get("license_name"):
         raise SynthrankError(f"{where}: card field 'license_name' is missing (license is 'other')")
     if kind == "checkpoint":
-        for entry in header.get("model-index") or [{}]:
+        for entry in header["model-index"]:
             for result in entry.get("results") or [{}]:
                 metrics = result.get("metrics") or [{}]
                 if not all(isinstance(m.get("value"), (int, float)) for m in metrics):

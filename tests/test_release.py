@@ -433,3 +433,33 @@ def test_push_refuses_an_unfilled_citation(workdir: Path, monkeypatch: pytest.Mo
         SynthrankError, match=r"README.md: the thesis citation still says 'FILL IN': fill in CITATION.cff"
     ):
         release.push(str(folder), "someone/toy-zs", api=object())
+
+
+def test_a_mixture_card_names_both_creators_and_every_generator() -> None:
+    rows = [
+        {"paradigm": "human", "generator": None},
+        {"paradigm": "zero-shot", "generator": "tiny"},
+        {"paradigm": "few-shot-supervised", "generator": "big"},
+        {"paradigm": "zero-shot", "generator": "tiny"},
+    ]
+    made = release.content(rows)
+    assert made == {
+        "paradigms": {"few-shot-supervised": 1, "human": 1, "zero-shot": 2},
+        "generators": {"big": 1, "tiny": 2},
+    }
+    meta = {
+        "corpus": "mix",
+        "train_dataset": "toy",
+        "paradigm": "mixture",
+        "description": "a mixture",
+        "source": {"dataset": "toy", "hub": None, "licence": SOURCE["licence"], "citation": None},
+        "generator": None,
+        "generator_licences": {"tiny": TINY_LICENCE, "big": {"id": "apache-2.0", "terms": "Apache 2.0."}},
+        "content": made,
+        "stats": {"passages": 4, "queries": 2},
+    }
+    card = release.dataset_card(meta, 4, "a" * 64, "b" * 64, THESIS)
+    front = release.check_card(card, "corpus")
+    assert front["annotations_creators"] == ["found", "machine-generated"] and "synthetic" in front["tags"]
+    assert "The 1 passages of generator `big` are its output, used under: **apache-2.0**" in card
+    assert "The 2 passages of generator `tiny`" in card
