@@ -29,6 +29,8 @@ rule release_corpus:
         training={
             key: TRAIN[key] for key in ("max_queries", "sample_seed") if key in TRAIN
         },
+        generator_licences=release_generator_licences,
+        thesis=THESIS_CITATION,
     script:
         "../scripts/release_corpus.py"
 
@@ -75,6 +77,7 @@ rule results_bundle:
         config=config,
         corpora={corpus: corpus_release_folder(corpus) for corpus in RELEASED_CORPORA},
         seed_variance=SEED_VARIANCE,
+        thesis=THESIS_CITATION,
     script:
         "../scripts/results_bundle.py"
 
@@ -100,6 +103,11 @@ rule checkpoint_bundle:
         arch_spec=lambda wildcards: ARCHS[wildcards.arch],
         paradigm=lambda wildcards: CORPORA[wildcards.corpus]["paradigm"],
         release=lambda wildcards: corpus_release_folder(wildcards.corpus),
+        collections=REPORTED_COLLECTIONS,
+        source=release_source,
+        generator_licences=release_generator_licences,
+        datasets=test_dataset_ids,
+        thesis=THESIS_CITATION,
     script:
         "../scripts/checkpoint_bundle.py"
 

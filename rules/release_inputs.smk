@@ -1,6 +1,18 @@
 # Inputs and params of the release rules (rules/release.smk, which includes this file): which
 # corpora are released, where, and the files of a release folder.
 
+import os
+import sys
+
+from synthrank import citation
+
+# The thesis every card cites: CITATION.cff beside the Snakefile (a param of the card rules, so
+# filling it in rewrites the cards and nothing else).
+try:
+    THESIS_CITATION = citation.load(os.path.join(workflow.basedir, "CITATION.cff"))
+except SynthrankError as exc:
+    sys.exit(f"synthrank: {exc}")
+
 RELEASE_DIR = "results/release/{train_dataset}/{corpus}"
 RELEASED_CORPORA = [name for name in CORPORA if CORPORA[name]["paradigm"] != RELEASE]
 # the folder of each released corpus of the training dataset
@@ -27,9 +39,18 @@ def release_inputs(wildcards):
 
 
 def release_source(wildcards):
-    """The training collection's licence and citation (datasets.<name> in the config)."""
+    """The training collection's licence, citation and Hub id (datasets.<name> in the config)."""
     spec = config["datasets"][TRAIN["dataset"]]
-    return {key: spec[key] for key in ("licence", "citation") if key in spec}
+    return {key: spec[key] for key in ("licence", "citation", "hub") if key in spec}
+
+
+def release_generator_licences(wildcards):
+    """Each generator whose passages the corpus holds (a mixture: its components') -> its licence
+    in the config (None where it gives none: the release then stops, naming the key)."""
+    return {
+        name: GENERATORS[name].get("licence")
+        for name in FACETS[wildcards.corpus].generators
+    }
 
 
 def release_quality(wildcards):
@@ -114,8 +135,19 @@ def corpus_release_folder(corpus):
 
 
 def checkpoint_inputs(wildcards):
+    """The model, its training set and corpus release, and its metric file on every column of the
+    results (REPORTED_COLLECTIONS, in that order: the card's model-index)."""
+    model = f"{wildcards.arch}/{wildcards.train_dataset}/{wildcards.corpus}/seed{wildcards.seed}"
     return {
-        "model": f"results/models/{wildcards.arch}/{wildcards.train_dataset}/{wildcards.corpus}/seed{wildcards.seed}",
+        "model": f"results/models/{model}",
         "trainset": f"results/trainsets/{wildcards.train_dataset}/{wildcards.corpus}.jsonl",
         "release": release_files(corpus_release_folder(wildcards.corpus))["data"],
+        "metrics": [f"results/metrics/{c}/{model}.json" for c in REPORTED_COLLECTIONS],
+    }
+
+
+def test_dataset_ids(wildcards):
+    """Test dataset -> its Hub id (datasets.<name>.hub), where the config gives one."""
+    return {
+        name: spec["hub"] for name, spec in config["datasets"].items() if "hub" in spec
     }

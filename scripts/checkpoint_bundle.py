@@ -17,6 +17,11 @@ def main() -> None:
         paradigm=params.paradigm,
         train_dataset=wildcards.train_dataset,
         seed=int(wildcards.seed),
+        metrics=dict(zip(params.collections, inputs.metrics, strict=True)),
+        thesis=params.thesis,
+        source=params.source,
+        generator_licences=params.generator_licences,
+        datasets=params.datasets,
     )
 
 

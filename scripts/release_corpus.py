@@ -18,6 +18,8 @@ def main() -> None:
         template_path=inputs.get("template"),
         quality=params.quality,
         training=params.training,
+        thesis=params.thesis,
+        generator_licences=params.generator_licences,
     )
 
 

@@ -14,6 +14,7 @@ def main() -> None:
         params.corpora,
         snakemake.wildcards.train_dataset,
         seed_variance=params.seed_variance,
+        thesis=params.thesis,
     )
 
 

@@ -330,14 +330,19 @@ def _check_negatives(config: MutableMapping[str, Any], source: str) -> None:
 #: generator settings that change how answers are fetched, never which answers a corpus holds
 #: (for ``batch``: its polling settings; whether the Batch API is used does change the ledger)
 FETCH_SETTINGS = ("concurrency", "timeout", "max_attempts", "rate_limit", "base_url", "api_key_env")
+#: generator settings that only the release cards quote (the release rule's params carry them)
+CARD_SETTINGS = ("licence",)
+#: architecture settings that only the checkpoint cards quote (no training or inference job's params)
+ARCHITECTURE_CARD_SETTINGS = ("base_model_card",)
 
 
 def corpus_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """The settings of a generator that change what a corpus holds (its passages, ledger and
     stats): a corpus job's params carry these only, so that Snakemake, which reruns a job whose
     params change, does not regenerate (and retrain on) a corpus because, say, the concurrency or
-    a timeout changed. The job reads the full settings from the config."""
-    out = {key: value for key, value in cfg.items() if key not in FETCH_SETTINGS}
+    a timeout changed, or its licence (:data:`CARD_SETTINGS`: the cards only). The job reads the
+    full settings from the config."""
+    out = {key: value for key, value in cfg.items() if key not in (*FETCH_SETTINGS, *CARD_SETTINGS)}
     if "batch" in out:
         out["batch"] = {}  # whether the Batch API answers (the ledger's prices): yes; its polling: not here
     return out

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from synthrank.config import ARCHITECTURE_CARD_SETTINGS
 from synthrank.errors import SynthrankError
 from synthrank.groups import collection_name, reported_collections
 from synthrank.paradigms import DEFAULT_NEGATIVES, HUMAN, MIXTURE, NAMES
@@ -266,12 +267,16 @@ def arch_corpora(config: Mapping[str, Any], arch: str) -> list[str]:
 def gpu_workload(config: Mapping[str, Any]) -> dict[str, Any]:
     """What the cost estimate's GPU-hours read from the config (synthrank.cost_estimate.gpu_hours):
     the models of each architecture, the corpora they train on, the test collections. No
-    fetch-only generator setting, so changing one reruns nothing."""
+    fetch-only generator setting and no card setting, so changing one reruns nothing."""
     corpora = config["corpora"]
     evaluation = config["evaluation"]
     return {
         "architectures": {
-            name: {**spec, "corpora": arch_corpora(config, name)} for name, spec in config["architectures"].items()
+            name: {
+                **{k: v for k, v in spec.items() if k not in ARCHITECTURE_CARD_SETTINGS},
+                "corpora": arch_corpora(config, name),
+            }
+            for name, spec in config["architectures"].items()
         },
         "corpora": corpora,
         # of the generators a corpus uses: one no corpus uses changes nothing

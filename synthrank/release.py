@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from synthrank import citation
 from synthrank.errors import SynthrankError
 from synthrank.io import atomic_write, iter_jsonl, read_json, read_texts
 from synthrank.paradigms import GENERATED, HUMAN, PARADIGMS
@@ -152,16 +153,27 @@ def release_metadata(
     template_path: str | None = None,
     quality: Mapping[str, Any] | None = None,
     training: Mapping[str, Any] | None = None,
+    generator_licences: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
     """What a release says about its corpus; nothing machine- or account-specific.
 
     ``spec``: the corpus config with its generator resolved (as the corpus rules pass it);
-    ``source``: the training dataset's config (its ``licence`` and ``citation``).
+    ``source``: the training dataset's config (its ``licence``, ``citation`` and ``hub`` id);
+    ``generator_licences``: each generator whose passages the corpus holds (a mixture: its
+    components') -> its ``licence`` in the config, which must be given.
     A corpus rebuilt from a release carries its release's metadata in ``stats["release"]``.
     """
     public_stats = {k: v for k, v in stats.items() if k not in (*PRIVATE_STATS, "release")}
     if "release" in stats:  # rebuilt from a release: describe the original, under this name
         return {**stats["release"], "corpus": corpus, "stats": public_stats}
+    licences = {}
+    for name, licence in sorted((generator_licences or {}).items()):
+        if not licence:
+            raise SynthrankError(
+                f"config: generators.{name}.licence: missing (corpus {corpus} holds its passages, and its dataset "
+                "card states the terms they are used under)"
+            )
+        licences[name] = dict(licence)
     paradigm = str(stats.get("paradigm", spec["paradigm"]))
     meta: dict[str, Any] = {
         "corpus": corpus,
@@ -170,9 +182,11 @@ def release_metadata(
         "description": PARADIGM_TEXT.get(paradigm, paradigm),
         "source": {
             "dataset": train_dataset,
+            "hub": source.get("hub"),
             "licence": dict(source.get("licence") or {"id": "unknown", "terms": "not stated in the workflow config"}),
             "citation": source.get("citation"),
         },
+        "generator_licences": licences,
         "training_queries": {k: training[k] for k in ("max_queries", "sample_seed") if k in training}
         if training
         else {},
@@ -211,9 +225,88 @@ def _size_category(rows: int) -> str:
     return "1M<n<10M"
 
 
-def dataset_card(meta: Mapping[str, Any], rows: int, data_sha256: str, metadata_sha256: str) -> str:
-    """The dataset card: YAML front matter the Hub reads, then the text a reader needs."""
+def content(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """Passages per paradigm and per generator (of the generated ones), as a release's rows say."""
+    paradigms: dict[str, int] = {}
+    generators: dict[str, int] = {}
+    for row in rows:
+        paradigms[row["paradigm"]] = paradigms.get(row["paradigm"], 0) + 1
+        if row["paradigm"] in GENERATED and row.get("generator"):
+            generators[row["generator"]] = generators.get(row["generator"], 0) + 1
+    return {"paradigms": dict(sorted(paradigms.items())), "generators": dict(sorted(generators.items()))}
+
+
+def _licence_line(licence: Mapping[str, Any]) -> str:
+    name = licence.get("name") if licence.get("id") == "other" and licence.get("name") else licence.get("id", "unknown")
+    return f"**{name}**" + (f" ({licence['url']})" if licence.get("url") else "")
+
+
+#: the YAML header fields every card of a kind carries (:func:`check_card`; the Hub reads them)
+CARD_FIELDS = {
+    "corpus": (
+        "license",
+        "pretty_name",
+        "language",
+        "annotations_creators",
+        "language_creators",
+        "source_datasets",
+        "task_categories",
+        "size_categories",
+        "tags",
+        "configs",
+    ),
+    "results": ("pretty_name", "language", "tags", "configs"),
+    "checkpoint": (
+        "base_model",
+        "license",
+        "datasets",
+        "library_name",
+        "pipeline_tag",
+        "language",
+        "tags",
+        "model-index",
+    ),
+}
+
+
+def card_header(text: str, where: str | os.PathLike[str] = CARD) -> dict[str, Any]:
+    """A card's YAML front matter (between its first two ``---`` lines)."""
+    parts = text.split("---\n", 2)
+    if len(parts) < 3 or parts[0]:
+        raise SynthrankError(f"{where}: no YAML front matter (the card must open with a --- line)")
+    header = yaml.safe_load(parts[1])
+    if not isinstance(header, dict):
+        raise SynthrankError(f"{where}: the YAML front matter is not a mapping")
+    return header
+
+
+def check_card(text: str, kind: str, where: str | os.PathLike[str] = CARD) -> dict[str, Any]:
+    """A card's header, checked: every field of :data:`CARD_FIELDS` for its ``kind`` present and not
+    empty, a licence ``other`` with its name, a checkpoint's metrics (model-index) with values."""
+    header = card_header(text, where)
+    for key in CARD_FIELDS[kind]:
+        if header.get(key) in (None, "", [], {}):
+            raise SynthrankError(f"{where}: card field {key!r} is missing or empty")
+    if header.get("license") == "other" and not header.get("license_name"):
+        raise SynthrankError(f"{where}: card field 'license_name' is missing (license is 'other')")
+    if kind == "checkpoint":
+        for entry in header["model-index"]:
+            for result in entry.get("results") or [{}]:
+                metrics = result.get("metrics") or [{}]
+                if not all(isinstance(m.get("value"), (int, float)) for m in metrics):
+                    raise SynthrankError(f"{where}: card field 'model-index' has a result without metric values")
+    return header
+
+
+def dataset_card(
+    meta: Mapping[str, Any], rows: int, data_sha256: str, metadata_sha256: str, thesis: Mapping[str, Any]
+) -> str:
+    """The dataset card: YAML front matter the Hub reads, then the text a reader needs. ``thesis``:
+    CITATION.cff's thesis (:func:`synthrank.citation.load`), cited as BibTeX."""
     licence = meta["source"]["licence"]
+    made = meta.get("content") or {"paradigms": {meta["paradigm"]: rows}, "generators": {}}
+    generated = any(p in GENERATED for p in made["paradigms"])
+    human = HUMAN in made["paradigms"]
     front: dict[str, Any] = {"license": licence.get("id", "unknown")}
     if front["license"] == "other":
         front["license_name"] = licence.get("name", meta["source"]["dataset"])
@@ -222,9 +315,15 @@ def dataset_card(meta: Mapping[str, Any], rows: int, data_sha256: str, metadata_
     front |= {
         "pretty_name": f"synthrank {meta['train_dataset']} {meta['corpus']}",
         "language": ["en"],
+        "multilinguality": ["monolingual"],
+        # a pair (query, passage) is relevant because the source collection judged it (found) or
+        # because an LLM wrote the passage for the query (machine-generated); queries are the source's
+        "annotations_creators": [*(["found"] if human else []), *(["machine-generated"] if generated else [])],
+        "language_creators": ["found", *(["machine-generated"] if generated else [])],
+        "source_datasets": [meta["source"].get("hub") or meta["source"]["dataset"]],
         "task_categories": ["text-retrieval"],
         "size_categories": [_size_category(rows)],
-        "tags": ["synthrank", meta["paradigm"], *(["synthetic"] if meta["generator"] else [])],
+        "tags": ["synthrank", meta["paradigm"], *(["synthetic"] if generated else [])],
         "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}],
     }
     stats, gen = meta["stats"], meta["generator"]
@@ -297,13 +396,26 @@ def dataset_card(meta: Mapping[str, Any], rows: int, data_sha256: str, metadata_
     if meta.get("components"):
         out += ["## Components", "", "This mixture concatenates: " + ", ".join(meta["components"]) + ".", ""]
         out += [f"`{json.dumps(stats.get('components', []))}`", ""]
-    out += ["## Source collection and licence", ""]
-    out += [f"Queries (and human passages, and exemplars) come from `{meta['source']['dataset']}`."]
-    out += [f"Licence: **{licence.get('id', 'unknown')}**" + (f" ({licence['url']})" if licence.get("url") else "")]
+    out += ["## Source collection and licences", ""]
+    hub = meta["source"].get("hub")
+    out += [
+        f"Queries (and human passages, and exemplars) come from `{meta['source']['dataset']}`"
+        + (f" (Hugging Face `{hub}`)" if hub else "")
+        + ". Passages: "
+        + ", ".join(f"{count} {paradigm}" for paradigm, count in made["paradigms"].items())
+        + "."
+    ]
+    out += ["", f"The source collection's licence: {_licence_line(licence)}"]
     if licence.get("terms"):
         out += ["", licence["terms"].strip()]
+    for name, count in made["generators"].items():
+        terms = meta["generator_licences"][name]
+        out += ["", f"The {count} passages of generator `{name}` are its output, used under: {_licence_line(terms)}"]
+        out += ["", terms["terms"].strip()]
     out += ["", "## How to cite", ""]
-    out += [f"Cite the thesis *{THESIS}* (synthrank) and the source collection:", ""]
+    out += [f"Cite the thesis *{THESIS}* (synthrank, `CITATION.cff`):", ""]
+    out += ["```bibtex", citation.bibtex(thesis), "```", ""]
+    out += ["and the source collection:", ""]
     if meta["source"].get("citation"):
         out += ["```bibtex", meta["source"]["citation"].strip(), "```", ""]
     else:
@@ -322,8 +434,11 @@ def write_release(
     corpus_path: str,
     queries_path: str,
     meta: Mapping[str, Any],
+    thesis: Mapping[str, Any],
 ) -> dict[str, str]:
-    """Write a release folder; returns {file: sha256}. Two calls on the same input give the same bytes."""
+    """Write a release folder; returns {file: sha256}. Two calls on the same input give the same bytes.
+    The metadata gains ``content``: the passages per paradigm and per generator, as the rows have
+    them (a mixture's too); every generator named there needs its licence in the metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -337,6 +452,13 @@ def write_release(
         rows.append(to_row(record, queries[qid], f"{corpus_path}:{i}"))
     if not rows:
         raise SynthrankError(f"{corpus_path}: an empty corpus cannot be released")
+    meta = {**meta, "content": content(rows)}
+    for name in meta["content"]["generators"]:
+        if name not in (meta.get("generator_licences") or {}):
+            raise SynthrankError(
+                f"{corpus_path}: passages of generator {name!r}, whose terms are not known (config: "
+                f"generators.{name}.licence); the card of corpus {meta['corpus']} must state them"
+            )
     metadata_text = json.dumps(meta, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     for where, text in (
         (corpus_path, "\n".join(json.dumps(r, ensure_ascii=False) for r in rows)),
@@ -353,7 +475,8 @@ def write_release(
     with atomic_write(out / METADATA) as handle:
         handle.write(metadata_text)
     sums = {DATA_FILE: sha256_file(data_path), METADATA: sha256_file(out / METADATA)}
-    card = dataset_card(meta, len(rows), sums[DATA_FILE], sums[METADATA])
+    card = dataset_card(meta, len(rows), sums[DATA_FILE], sums[METADATA], thesis)
+    check_card(card, "corpus", out / CARD)
     _check_public(card, CARD)
     with atomic_write(out / CARD) as handle:
         handle.write(card)
@@ -442,12 +565,18 @@ def release_corpus(
     template_path: str | None = None,
     quality: Mapping[str, Any] | None = None,
     training: Mapping[str, Any] | None = None,
+    *,
+    thesis: Mapping[str, Any],
+    generator_licences: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> dict[str, str]:
-    """Release one corpus of the workflow (the ``release_corpus`` rule)."""
+    """Release one corpus of the workflow (the ``release_corpus`` rule). ``thesis``: CITATION.cff's
+    (:func:`synthrank.citation.load`), which the card cites."""
     stats = read_json(stats_path)
     stats.pop("release_sha256", None)
-    meta = release_metadata(corpus, train_dataset, spec, stats, source, template_path, quality, training)
-    return write_release(out_dir, corpus_path, queries_path, meta)
+    meta = release_metadata(
+        corpus, train_dataset, spec, stats, source, template_path, quality, training, generator_licences
+    )
+    return write_release(out_dir, corpus_path, queries_path, meta, thesis)
 
 
 # ---------------------------------------------------------------- manifest
@@ -525,12 +654,21 @@ def write_manifest(
 
 def push(folder: str, repo_id: str, private: bool = False, api: Any = None) -> str:
     """Upload a verified release folder to a Hugging Face repo (a dataset repo; a model repo for a
-    checkpoint); the token comes from HF_TOKEN."""
+    checkpoint); the token comes from HF_TOKEN. Refused while its card lacks a header field
+    (:func:`check_card`) or cites the thesis with a value CITATION.cff has not filled in."""
     token = os.environ.get(TOKEN_ENV, "")
     if not token:
         raise SynthrankError(f"push: needs a Hugging Face token in environment variable {TOKEN_ENV} (not set)")
     sums = verify_release(folder)
-    repo_type = KINDS[release_kind(folder)][1]
+    kind = release_kind(folder)
+    repo_type = KINDS[kind][1]
+    card = (Path(folder) / CARD).read_text(encoding="utf-8")
+    check_card(card, kind, Path(folder) / CARD)
+    if citation.UNFILLED in card:
+        raise SynthrankError(
+            f"{Path(folder) / CARD}: the thesis citation still says {citation.UNFILLED!r}: fill in CITATION.cff "
+            "(preferred-citation), rebuild the release, then push"
+        )
     if api is None:
         from huggingface_hub import HfApi
 

@@ -130,7 +130,7 @@ def llm_server(gguf: Path) -> Iterator[str]:
 
 def copy_workflow(dest: Path) -> Path:
     """Copy what a clone holds (workflow, configs, data) into ``dest`` for an isolated run."""
-    for name in ("Snakefile", "rules", "scripts", "envs", "config", "profiles", "data", "report"):
+    for name in ("Snakefile", "rules", "scripts", "envs", "config", "profiles", "data", "report", "CITATION.cff"):
         src = REPO / name
         if src.is_dir():
             shutil.copytree(src, dest / name)

@@ -50,9 +50,25 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+#: CITATION.cff's thesis, filled in (synthrank.citation.load)
+THESIS = {
+    "title": release.THESIS,
+    "authors": [{"family-names": "Doe", "given-names": "Jane"}],
+    "year": 2026,
+    "institution": {"name": "Example University"},
+    "thesis-type": "Bachelor's thesis",
+}
+
+
 def make(out: str = "results/release/cook/results") -> dict[str, str]:
     return bundle.write_results_bundle(
-        out, FILES, CONFIG, {"human": "results/release/cook/human"}, "cook", seed_variance=FILES["significance"][1]
+        out,
+        FILES,
+        CONFIG,
+        {"human": "results/release/cook/human"},
+        "cook",
+        seed_variance=FILES["significance"][1],
+        thesis=THESIS,
     )
 
 
@@ -84,6 +100,7 @@ def test_results_bundle_holds_every_file_with_its_provenance_and_verifies(workdi
     assert "make reproduce-tables BUNDLE=" in card and "ce,cook/test,ndcg@10,2,4,2,0.05" in card
     front = yaml.safe_load(card.split("---")[1])
     assert front["configs"][0]["data_files"][0]["path"] == bundle.MANIFEST
+    assert "@thesis{doe2026thesis," in card  # the thesis, as CITATION.cff cites it
 
 
 def test_results_bundle_bytes_are_deterministic(workdir: Path) -> None:
@@ -123,16 +140,54 @@ def test_stage_inputs_copies_what_level_1_does_not_rebuild(workdir: Path) -> Non
     ).read_text() == "metrics results/metrics/cook/test/bm25.json\n"
 
 
-def checkpoint(workdir: Path, out: str = "ckpt") -> dict[str, str]:
+#: the header sentence-transformers writes into a saved model's README.md (offline: no base_model)
+LIBRARY_CARD = """---
+tags:
+- sentence-transformers
+- cross-encoder
+- generated_from_trainer
+- dataset_size:63
+pipeline_tag: text-ranking
+library_name: sentence-transformers
+---
+
+# CrossEncoder
+
+trained at 12:00:03
+"""
+SPEC = {
+    "kind": "cross-encoder",
+    "base_model": "pypi:some/model",
+    "base_model_card": {"hub_id": "org/some-model", "license": "apache-2.0"},
+    "train": {"epochs": 1, "batch_size": 8},
+}
+MS_LICENCE = {"id": "other", "name": "ms-marco", "url": "https://microsoft.github.io/msmarco/", "terms": "Research."}
+METRICS = {
+    "cook/test": "results/metrics/cook/test/ce/cook/human/seed2.json",
+    "far/test": "results/metrics/far/test/ce/cook/human/seed2.json",
+}
+
+
+def checkpoint(workdir: Path, out: str = "ckpt", spec: dict[str, Any] = SPEC, training: bool = True) -> dict[str, str]:
     model = workdir / "results/models/ce/cook/human/seed2"
-    write(model / "README.md", "trained at 12:00:03\n")
+    write(model / "README.md", LIBRARY_CARD)
     write(model / "model.safetensors", "weights")
     write(model / "1_Pooling/config.json", "{}")
+    if training:
+        hyper = {"epochs": 1, "batch_size": 8, "learning_rate": 2e-05}
+        write(
+            model / "training.json",
+            json.dumps({"steps": 8, "planned_steps": 8, "loss": "mnrl", "final_loss": 0.25, "hyper": hyper}),
+        )
     write("results/trainsets/cook/human.jsonl", '{"query": "q"}\n')
-    spec = {"kind": "cross-encoder", "base_model": "pypi:some/model", "train": {"epochs": 1, "batch_size": 8}}
+    write(METRICS["cook/test"], json.dumps({"metrics": {"ndcg@10": 0.6514999, "mrr@10": 0.5}, "per_query": {}}))
+    write(METRICS["far/test"], json.dumps({"metrics": {"ndcg@10": 0.41}}))
     return bundle.write_checkpoint_bundle(
         out, str(model), "results/trainsets/cook/human.jsonl", "results/release/cook/human",
         arch="ce", arch_spec=spec, corpus="human", paradigm="human", train_dataset="cook", seed=2,
+        metrics=METRICS, thesis=THESIS, source={"hub": "microsoft/ms_marco", "licence": MS_LICENCE},
+        generator_licences={"gpt": {"id": "other", "name": "openai-terms", "terms": "See OpenAI."}},
+        datasets={"far": "org/far-collection"},
     )  # fmt: skip
 
 
@@ -140,12 +195,75 @@ def test_checkpoint_bundle_card_and_files(workdir: Path) -> None:
     sums = checkpoint(workdir)
     folder = workdir / "ckpt"
     assert release.release_kind(folder) == "checkpoint" and release.verify_release(folder) == sums
-    assert sorted(sums) == ["1_Pooling/config.json", "README.md", "metadata.json", "model.safetensors"]
+    assert sorted(sums) == ["1_Pooling/config.json", "README.md", "metadata.json", "model.safetensors", "training.json"]
     card = (folder / "README.md").read_text()
     assert "12:00:03" not in card  # the training library's card (it records the time) is replaced
     assert "| seed | 2 |" in card and release.sha256_file("results/trainsets/cook/human.jsonl") in card
     assert "CrossEncoder" in card and yaml.safe_load(card.split("---")[1])["library_name"] == "sentence-transformers"
     assert checkpoint(workdir, "again") == sums
+
+
+def test_checkpoint_card_header_has_the_fields_a_hub_links(workdir: Path) -> None:
+    """The header as sentence-transformers wrote it, with base model, licence, datasets and the grid's metrics."""
+    checkpoint(workdir)
+    text = (workdir / "ckpt/README.md").read_text()
+    front = yaml.safe_load(text.split("---\n", 2)[1])
+    for key in release.CARD_FIELDS["checkpoint"]:
+        assert front.get(key), key
+    assert front["base_model"] == "org/some-model" and front["license"] == "apache-2.0"
+    assert front["datasets"] == ["microsoft/ms_marco"] and front["library_name"] == "sentence-transformers"
+    assert front["pipeline_tag"] == "text-ranking"
+    assert front["tags"][:4] == ["sentence-transformers", "cross-encoder", "generated_from_trainer", "dataset_size:63"]
+    assert {"synthrank", "human"} <= set(front["tags"])
+    # the model-index the Hub reads: huggingface_hub parses it into one result per collection and metric
+    from huggingface_hub import ModelCard
+
+    results = ModelCard(text).data.eval_results
+    got = {(r.dataset_name, r.dataset_type, r.dataset_split, r.metric_type, r.metric_value) for r in results}
+    assert got == {
+        ("cook/test", "cook", "test", "ndcg@10", 0.6515),
+        ("cook/test", "cook", "test", "mrr@10", 0.5),
+        ("far/test", "org/far-collection", "test", "ndcg@10", 0.41),
+    }
+    body = text.split("---\n", 2)[2]
+    assert "| training steps | 8 |" in body and "| training final loss | 0.25 |" in body
+    assert '"learning_rate": 2e-05' in body and "| cook/test | 0.6515 | 0.5000 |" in body
+    assert (
+        "**ms-marco** (https://microsoft.github.io/msmarco/)" in body and "written by `gpt`: **openai-terms**" in body
+    )
+    assert "@thesis{doe2026thesis," in body
+
+
+def test_checkpoint_card_without_training_record(workdir: Path) -> None:
+    checkpoint(workdir, training=False)
+    body = (workdir / "ckpt/README.md").read_text()
+    assert "training steps" not in body and bundle.read_metadata(workdir / "ckpt")["training"] is None
+
+
+def test_checkpoint_card_needs_the_base_models_hub_id_and_licence(workdir: Path) -> None:
+    no_id = {**SPEC, "base_model_card": {"license": "mit"}}
+    with pytest.raises(
+        SynthrankError,
+        match=r"^config: architectures\.ce\.base_model_card\.hub_id: missing \(base_model 'pypi:some/model'",
+    ):
+        checkpoint(workdir, spec=no_id)
+    hub = {**SPEC, "base_model": "org/base", "base_model_card": {"license": "mit"}}
+    checkpoint(workdir, spec=hub)  # a Hub id base model is its own
+    assert yaml.safe_load((workdir / "ckpt/README.md").read_text().split("---\n", 2)[1])["base_model"] == "org/base"
+    no_licence = {k: v for k, v in SPEC.items() if k != "base_model_card"}
+    with pytest.raises(SynthrankError, match=r"^config: architectures\.ce\.base_model_card\.license: missing"):
+        checkpoint(workdir, spec=no_licence)
+
+
+def test_checkpoint_card_needs_its_metric_files(workdir: Path) -> None:
+    checkpoint(workdir)
+    write(METRICS["far/test"], json.dumps({"run": "x"}))
+    with pytest.raises(SynthrankError, match=r"far/test/ce/cook/human/seed2.json: no 'metrics'"):
+        bundle.write_checkpoint_bundle(
+            "again", "results/models/ce/cook/human/seed2", "results/trainsets/cook/human.jsonl",
+            "results/release/cook/human", arch="ce", arch_spec=SPEC, corpus="human", paradigm="human",
+            train_dataset="cook", seed=2, metrics=METRICS, thesis=THESIS,
+        )  # fmt: skip
 
 
 class FakeApi:

@@ -120,6 +120,12 @@ def test_bundles_verify_and_load_offline(released: Path) -> None:
     card = (released / CHECKPOINT / "README.md").read_text()
     trainset = release.sha256_file(released / "results/trainsets/demo-cooking/human.jsonl")
     assert "| seed | 1 |" in card and trainset in card
+    # the header a hub reads: sentence-transformers' own, with base model, licence, datasets, metrics
+    header = release.check_card(card, "checkpoint", CHECKPOINT)
+    assert header["base_model"] == "sentence-transformers/all-MiniLM-L6-v2" and header["license"] == "apache-2.0"
+    assert header["datasets"] == ["demo-cooking"] and "generated_from_trainer" in header["tags"]
+    collections = {result["dataset"]["name"] for result in header["model-index"][0]["results"]}
+    assert collections == {"demo-cooking/test", "demo-astronomy/test"}
 
 
 def test_level_1_tables_byte_for_byte_in_a_fresh_copy(released: Path, clone: Path) -> None:

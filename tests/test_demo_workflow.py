@@ -115,6 +115,19 @@ def test_release_verify_as_the_readme_says(demo_run: Path) -> None:
     assert done.stdout.startswith("results/release/demo-cooking/human: ") and "files match" in done.stdout
 
 
+def test_release_card_headers(demo_run: Path) -> None:
+    """Each released corpus's card header, as a hub loads it, has the fields (synthrank.release.CARD_FIELDS)."""
+    from synthrank import release
+
+    creators = {"human": ["found"], "zero-shot-smollm2": ["machine-generated"]}
+    for corpus, made_by in creators.items():
+        card = demo_run / "results/release/demo-cooking" / corpus / "README.md"
+        header = release.check_card(card.read_text(), "corpus", card)
+        assert header["annotations_creators"] == made_by and header["source_datasets"] == ["demo-cooking"]
+    text = (demo_run / "results/release/demo-cooking/zero-shot-smollm2/README.md").read_text()
+    assert "passages of generator `smollm2` are its output, used under: **apache-2.0**" in text
+
+
 def test_demo_results(demo_run: Path) -> None:
     for name in TABLES:
         for ext in ("csv", "md", "tex", "html"):

@@ -243,3 +243,78 @@ def test_the_workflow_environment_runs_the_snakefile() -> None:
         top for top in sorted(needed) if not {canonicalize_name(d) for d in by_module.get(top, [top])} & installed
     ]
     assert not missing, f"the Snakefile loads {', '.join(missing)}, not in envs/workflow.yaml"
+
+
+# -- what the package imports, against what pyproject.toml declares ---------------------------------
+
+#: imported only inside ``try: ... except ImportError`` (used where installed, never required)
+OPTIONAL_IMPORTS = {"httpx2"}
+
+
+def test_every_direct_import_is_declared() -> None:
+    """Every third-party package that synthrank or a rule script imports (anywhere: lazy imports
+    count) is a requirement of pyproject.toml, or of one of its extras: `pip install .` must not
+    lean on another package's dependencies (scipy through ranx, pyjnius through pyserini)."""
+    reqs = declared()
+    by_module = metadata.packages_distributions()
+    undeclared = []
+    for path in sorted([*PACKAGE.rglob("*.py"), *(REPO / "scripts").glob("*.py")]):
+        for name in sorted(_imports(list(ast.walk(ast.parse(path.read_text(), str(path)))))):
+            top = name.split(".")[0]
+            if top in STDLIB or top in OPTIONAL_IMPORTS or top == "synthrank":
+                continue
+            dists = {canonicalize_name(d) for d in by_module.get(top, [top])}
+            if not dists & set(reqs):
+                undeclared.append(f"{path.relative_to(REPO)}: {top} ({', '.join(sorted(dists))})")
+    assert not undeclared, "imported but not declared in pyproject.toml: " + "; ".join(undeclared)
+
+
+def test_internals_are_bounded() -> None:
+    """ranx is called through its internals (ranx.metrics.metric_switch, ranx.meta.evaluate,
+    ranx.statistical_tests): pyproject.toml admits only the release CI tests."""
+    spec = declared()["ranx"].specifier
+    assert spec.contains(CONSTRAINTS["ranx"]) and any(s.operator in ("<", "<=", "==") for s in spec), str(spec)
+
+
+#: floors below the pin, and why (the vllm extra installs beside them: vLLM 0.32 needs transformers <5.20)
+LOWER_FLOORS = {"transformers": "5.19"}
+
+
+def test_floors_are_the_tested_versions() -> None:
+    """A floor says the package works from that version on: each is the version CI installs (the
+    pin), or one listed in LOWER_FLOORS that a CI environment ran synthrank with."""
+    from packaging.version import Version
+
+    wrong = []
+    for name, req in declared().items():
+        floors = [s.version for s in req.specifier if s.operator == ">="]
+        if name not in CONSTRAINTS or not floors:
+            continue
+        expected = LOWER_FLOORS.get(name, CONSTRAINTS[name])
+        if Version(floors[0]) != Version(expected):
+            wrong.append(f"{name}>={floors[0]} (tested: {expected})")
+    assert not wrong, "pyproject.toml floors that CI did not install: " + ", ".join(wrong)
+
+
+# -- the Snakemake workflow catalog's conventions --------------------------------------------------
+
+
+def test_catalog_files_name_what_exists() -> None:
+    """.snakemake-workflow-catalog.yml's usage names profiles and configs the repository has, and
+    config/README.md describes every config file and every top-level section of the schema."""
+    catalog = yaml.safe_load((REPO / ".snakemake-workflow-catalog.yml").read_text())
+    usage = catalog["usage"]
+    text = usage["mandatory-flags"]["desc"] + " " + usage["mandatory-flags"]["flags"]
+    for path in re.findall(r"\b((?:profiles|config)/[\w./-]+\w)", text):
+        assert (REPO / path).exists(), f".snakemake-workflow-catalog.yml names {path}, which does not exist"
+    assert "snakemake --profile profiles/slurm all" in text and "--workflow-profile profiles/demo" in text
+    assert set(usage["software-stack-deployment"]) == {"conda", "apptainer", "apptainer+conda"}
+    assert usage["software-stack-deployment"]["conda"] and all(
+        (ENVS / f).is_file() for f in ("workflow.yaml", "models.yaml")
+    )
+    readme = (REPO / "config" / "README.md").read_text()
+    for path in sorted((REPO / "config").glob("*.yaml")) + sorted((REPO / "config" / "prompts").glob("*.txt")):
+        assert path.stem in readme, f"config/README.md does not describe {path.relative_to(REPO)}"
+    schema = yaml.safe_load((PACKAGE / "schemas" / "config.schema.yaml").read_text())
+    for section in schema["properties"]:
+        assert f"| `{section}` |" in readme, f"config/README.md does not describe section {section!r}"

@@ -20,8 +20,10 @@ from .conftest import REPO
 from .test_micro import AGGREGATES
 
 
-def plan(config: Path, out: Path) -> dict[tuple[str, ...], dict]:
-    cmd = [sys.executable, str(REPO / "tests" / "plan_jobs.py"), str(out), "--cores", "4", "--configfile", str(config)]
+def plan(config: Path, out: Path, targets: list[str] | None = None) -> dict[tuple[str, ...], dict]:
+    # targets before --configfile, which takes every value after it
+    cmd = [sys.executable, str(REPO / "tests" / "plan_jobs.py"), str(out), *(targets or []), "--cores", "4"]
+    cmd += ["--configfile", str(config)]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     jobs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -110,3 +112,26 @@ def test_thesis_grid_trains_every_cell_of_an_architecture_for_the_same_steps(tmp
     assert {h["pos_weight"] for h in hyper["cross-encoder"].values()} == {7}
     assert {h["scale"] for h in hyper["bi-encoder"].values()} == {100}
     assert config["architectures"]["cross-encoder"]["random_baseline"] is True
+
+
+def test_card_settings_change_only_the_cards(tmp_path: Path) -> None:
+    """What only the cards quote (a generator's licence, a dataset's licence, citation and Hub id,
+    an architecture's base_model_card) reaches no job but the release folders and bundles: no
+    corpus is generated, no model trained again for a licence."""
+    with_cards = yaml.safe_load((REPO / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    without = json.loads(json.dumps(with_cards))
+    for generator in without["generators"].values():
+        generator.pop("licence")
+    for dataset in without["datasets"].values():
+        for key in ("licence", "citation", "hub"):
+            dataset.pop(key, None)
+    for arch in without["architectures"].values():
+        arch.pop("base_model_card")
+    (tmp_path / "with.yaml").write_text(yaml.safe_dump(with_cards), encoding="utf-8")
+    (tmp_path / "without.yaml").write_text(yaml.safe_dump(without), encoding="utf-8")
+    targets = ["all", "release_checkpoints", "release_results"]
+    before = plan(tmp_path / "without.yaml", tmp_path / "before.jsonl", targets)
+    after = plan(tmp_path / "with.yaml", tmp_path / "after.jsonl", targets)
+    assert before.keys() == after.keys()
+    stale = {job["rule"] for key, job in after.items() if before[key] != job}
+    assert stale == {"release_corpus", "checkpoint_bundle", "results_bundle"}

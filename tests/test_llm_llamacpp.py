@@ -35,7 +35,10 @@ def test_local_backend_without_llama_cpp_says_how_to_install(tmp_path: Path, mon
     (tmp_path / "m.gguf").write_bytes(b"GGUF")
     monkeypatch.setitem(sys.modules, "xllamacpp", None)  # as if the `local` extra were not installed
     with (
-        pytest.raises(SynthrankError, match=r"pip install 'synthrank\[local\]'"),
+        pytest.raises(
+            SynthrankError,
+            match=r"make install, or in the repository pip install -c envs/constraints\.txt -e '\.\[local\]'",
+        ),
         local_server(str(tmp_path / "m.gguf"), "m"),
     ):
         pass

@@ -39,7 +39,9 @@ def test_unknown_option_is_one_line_naming_the_key() -> None:
 def test_missing_vllm_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "vllm", None)  # makes `import vllm` raise ImportError
     transport = VllmOffline("m")
-    with pytest.raises(SynthrankError, match=r"pip install 'synthrank\[vllm\]'") as err:
+    with pytest.raises(
+        SynthrankError, match=r"pip install -e '\.\[vllm\]'.* conda env create -f envs/vllm\.yaml"
+    ) as err:
         transport.run([("k", {"model": "m", "messages": []})], RequestCache(tmp_path / "c.sqlite"))
     assert "\n" not in str(err.value)
 

@@ -34,6 +34,23 @@ GENERATOR = {
 SOURCE = {
     "licence": {"id": "other", "name": "toy-licence", "url": "https://example.org/terms", "terms": "Research only."},
     "citation": "@misc{toy, title = {Toy collection}, year = {2026}}",
+    "hub": "someone/toy-collection",
+}
+TINY_LICENCE = {
+    "id": "other",
+    "name": "tiny-terms",
+    "url": "https://example.org/tiny",
+    "terms": "Outputs: research only.",
+}
+#: CITATION.cff's thesis as synthrank.citation.load returns it, filled in
+THESIS = {
+    "authors": [{"family-names": "Doe", "given-names": "Jane"}],
+    "title": release.THESIS,
+    "year": 2026,
+    "institution": {"name": "Example University"},
+    "thesis-type": "Master's thesis",
+    "repository": None,
+    "version": "0.1.0",
 }
 
 
@@ -105,7 +122,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def release_zs(workdir: Path, out: str = "release/zs") -> Path:
+def release_zs(workdir: Path, out: str = "release/zs", thesis: dict[str, Any] = THESIS) -> Path:
     release.release_corpus(
         out_dir=str(workdir / out),
         corpus="zs",
@@ -118,6 +135,8 @@ def release_zs(workdir: Path, out: str = "release/zs") -> Path:
         template_path=str(workdir / "zs.txt"),
         quality={"empty": "regenerate"},
         training={"max_queries": 2, "sample_seed": 7},
+        thesis=thesis,
+        generator_licences={"tiny": TINY_LICENCE},
     )
     return workdir / out
 
@@ -166,6 +185,7 @@ def test_round_trip_rebuilds_the_corpus_byte_for_byte(workdir: Path) -> None:
         queries_path=str(workdir / "queries.jsonl"),
         spec={"name": "zs-back", "paradigm": "release", "path": str(folder)},
         source={},
+        thesis=THESIS,
     )
     first = json.loads((folder / release.METADATA).read_text())
     second = json.loads((workdir / "release/zs-back" / release.METADATA).read_text())
@@ -255,6 +275,7 @@ def test_manifest_has_one_row_per_corpus(workdir: Path) -> None:
         queries_path=str(workdir / "queries.jsonl"),
         spec={"name": "human", "paradigm": "human"},
         source=SOURCE,
+        thesis=THESIS,
     )
     rows = release.write_manifest(
         [str(zs), str(workdir / "release/human")], str(workdir / "m.csv"), str(workdir / "m.md"), "toy"
@@ -313,3 +334,132 @@ def test_config_release_corpus_needs_a_path(demo_config: dict) -> None:
         config_schema.validate(config)
     config["corpora"]["back"] = {"paradigm": "release", "path": "results/release/demo-cooking/human"}
     config_schema.validate(config)
+
+
+# -- the cards' headers: what a hub reads --------------------------------------------------------------
+
+
+def header(folder: Path) -> dict[str, Any]:
+    """A card's YAML header, loaded as a hub would (the text between the first two --- lines)."""
+    text = (folder / release.CARD).read_text()
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n", 2)[1])
+
+
+def test_dataset_card_header_has_the_fields(workdir: Path) -> None:
+    zs = header(release_zs(workdir))
+    for key in release.CARD_FIELDS["corpus"]:
+        assert zs.get(key), key
+    assert zs["source_datasets"] == ["someone/toy-collection"]
+    assert zs["annotations_creators"] == ["machine-generated"]
+    assert zs["language_creators"] == ["found", "machine-generated"]
+    assert zs["license"] == "other" and zs["license_name"] == "toy-licence"
+    assert zs["license_link"] == "https://example.org/terms" and "synthetic" in zs["tags"]
+    release.release_corpus(
+        out_dir=str(workdir / "release/human"),
+        corpus="human",
+        train_dataset="toy",
+        corpus_path=str(workdir / "human.jsonl"),
+        stats_path=str(workdir / "human.stats.json"),
+        queries_path=str(workdir / "queries.jsonl"),
+        spec={"name": "human", "paradigm": "human"},
+        source={"licence": SOURCE["licence"]},  # no hub id: the collection's name
+        thesis=THESIS,
+    )
+    human = header(workdir / "release/human")
+    assert human["annotations_creators"] == ["found"] and human["language_creators"] == ["found"]
+    assert human["source_datasets"] == ["toy"] and "synthetic" not in human["tags"]
+
+
+def test_dataset_card_states_the_generator_terms_and_cites_the_thesis(workdir: Path) -> None:
+    folder = release_zs(workdir)
+    body = (folder / release.CARD).read_text().split("---\n", 2)[2]
+    assert (
+        "The 2 passages of generator `tiny` are its output, used under: **tiny-terms** (https://example.org/tiny)"
+        in body
+    )
+    assert "Outputs: research only." in body and "Research only." in body
+    assert "@mastersthesis{doe2026thesis," in body and "school = {Example University}" in body
+    meta = json.loads((folder / release.METADATA).read_text())
+    assert meta["content"] == {"paradigms": {"zero-shot": 2}, "generators": {"tiny": 2}}
+    assert meta["generator_licences"] == {"tiny": TINY_LICENCE}
+
+
+def test_a_generator_without_terms_stops_the_release(workdir: Path) -> None:
+    with pytest.raises(
+        SynthrankError, match=r"^config: generators\.tiny\.licence: missing \(corpus zs holds its passages"
+    ):
+        release.release_corpus(
+            out_dir=str(workdir / "release/zs"),
+            corpus="zs",
+            train_dataset="toy",
+            corpus_path=str(workdir / "zs.jsonl"),
+            stats_path=str(workdir / "zs.stats.json"),
+            queries_path=str(workdir / "queries.jsonl"),
+            spec={"name": "zs", "paradigm": "zero-shot", "generator": GENERATOR},
+            source=SOURCE,
+            thesis=THESIS,
+            generator_licences={"tiny": None},
+        )
+    # the passages name a generator the caller gave no terms for: the rows decide, not the config
+    with pytest.raises(SynthrankError, match=r"passages of generator 'tiny', whose terms are not known"):
+        release.release_corpus(
+            out_dir=str(workdir / "release/zs"),
+            corpus="zs",
+            train_dataset="toy",
+            corpus_path=str(workdir / "zs.jsonl"),
+            stats_path=str(workdir / "zs.stats.json"),
+            queries_path=str(workdir / "queries.jsonl"),
+            spec={"name": "zs", "paradigm": "zero-shot", "generator": GENERATOR},
+            source=SOURCE,
+            thesis=THESIS,
+        )
+
+
+def test_check_card_names_the_missing_field(tmp_path: Path) -> None:
+    card = "---\nlicense: mit\npretty_name: x\n---\n# x\n"
+    with pytest.raises(SynthrankError, match=r"^x/README.md: card field 'language' is missing or empty$"):
+        release.check_card(card, "corpus", "x/README.md")
+    with pytest.raises(SynthrankError, match=r"no YAML front matter"):
+        release.check_card("# no header\n", "corpus", "x/README.md")
+
+
+def test_push_refuses_an_unfilled_citation(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_fake_token_for_test")
+    unfilled = {"title": release.THESIS, "authors": [{"name": "FILL IN: the author"}]}
+    folder = release_zs(workdir, thesis=unfilled)
+    assert "{FILL IN: CITATION.cff preferred-citation.year}" in (folder / release.CARD).read_text()
+    with pytest.raises(
+        SynthrankError, match=r"README.md: the thesis citation still says 'FILL IN': fill in CITATION.cff"
+    ):
+        release.push(str(folder), "someone/toy-zs", api=object())
+
+
+def test_a_mixture_card_names_both_creators_and_every_generator() -> None:
+    rows = [
+        {"paradigm": "human", "generator": None},
+        {"paradigm": "zero-shot", "generator": "tiny"},
+        {"paradigm": "few-shot-supervised", "generator": "big"},
+        {"paradigm": "zero-shot", "generator": "tiny"},
+    ]
+    made = release.content(rows)
+    assert made == {
+        "paradigms": {"few-shot-supervised": 1, "human": 1, "zero-shot": 2},
+        "generators": {"big": 1, "tiny": 2},
+    }
+    meta = {
+        "corpus": "mix",
+        "train_dataset": "toy",
+        "paradigm": "mixture",
+        "description": "a mixture",
+        "source": {"dataset": "toy", "hub": None, "licence": SOURCE["licence"], "citation": None},
+        "generator": None,
+        "generator_licences": {"tiny": TINY_LICENCE, "big": {"id": "apache-2.0", "terms": "Apache 2.0."}},
+        "content": made,
+        "stats": {"passages": 4, "queries": 2},
+    }
+    card = release.dataset_card(meta, 4, "a" * 64, "b" * 64, THESIS)
+    front = release.check_card(card, "corpus")
+    assert front["annotations_creators"] == ["found", "machine-generated"] and "synthetic" in front["tags"]
+    assert "The 1 passages of generator `big` are its output, used under: **apache-2.0**" in card
+    assert "The 2 passages of generator `tiny`" in card

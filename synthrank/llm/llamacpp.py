@@ -40,7 +40,10 @@ def local_server(
     import importlib.util
 
     if importlib.util.find_spec("xllamacpp") is None:
-        raise SynthrankError("the local backend serves its model with llama.cpp: pip install 'synthrank[local]'")
+        raise SynthrankError(
+            "the local backend serves its model with llama.cpp: make install, or in the repository "
+            "pip install -c envs/constraints.txt -e '.[local]'"
+        )
     port = _free_port()
     cmd = [
         sys.executable,

