@@ -332,8 +332,6 @@ def _check_negatives(config: MutableMapping[str, Any], source: str) -> None:
 FETCH_SETTINGS = ("concurrency", "timeout", "max_attempts", "rate_limit", "base_url", "api_key_env")
 #: generator settings that only the release cards quote (the release rule's params carry them)
 CARD_SETTINGS = ("licence",)
-#: architecture settings that only the checkpoint cards quote (no training or inference job's params)
-ARCHITECTURE_CARD_SETTINGS = ("base_model_card",)
 
 
 def corpus_settings(cfg: Mapping[str, Any]) -> dict[str, Any]:

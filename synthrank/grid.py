@@ -29,7 +29,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from synthrank.config import ARCHITECTURE_CARD_SETTINGS
 from synthrank.errors import SynthrankError
 from synthrank.groups import collection_name, reported_collections
 from synthrank.paradigms import DEFAULT_NEGATIVES, HUMAN, MIXTURE, NAMES
@@ -210,6 +209,9 @@ def baselines(arch_spec: Mapping[str, Any]) -> list[str]:
     """The baseline rows (``BASELINES``) an architecture's settings ask for, in table order."""
     return [name for name, key in BASELINES.items() if arch_spec.get(key)]
 
+
+#: architecture settings that only the checkpoint cards quote (no training or inference job's params)
+ARCHITECTURE_CARD_SETTINGS = ("base_model_card",)
 
 #: architecture kind -> the baseline row that is its floor (synthrank.training_check): a random
 #: order of a cross-encoder's candidates, a bi-encoder's untuned base model
