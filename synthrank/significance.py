@@ -175,6 +175,12 @@ def write_tests(table: pd.DataFrame, path: str) -> None:
 
 
 def read_tests(paths: Sequence[str]) -> pd.DataFrame:
-    frames = [pd.read_csv(p, dtype={"arch": str, "corpus": str, "reference": str}) for p in paths]
+    return read_test_tables(paths, COLUMNS, ("arch", "corpus", "reference"))
+
+
+def read_test_tables(paths: Sequence[str], columns: Sequence[str], names: Sequence[str]) -> pd.DataFrame:
+    """Test tables (CSV) as one frame, ``names`` read as text (a corpus called "1k" stays a name);
+    no row at all: an empty frame of ``columns``."""
+    frames = [pd.read_csv(p, dtype=dict.fromkeys(names, str)) for p in paths]
     frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))

@@ -40,7 +40,7 @@ import pandas as pd
 from synthrank.errors import SynthrankError
 from synthrank.io import atomic_write, read_json, write_json
 from synthrank.models import TRAINING_RECORD
-from synthrank.significance import paired_test, seed_averaged
+from synthrank.significance import paired_test, read_test_tables, seed_averaged, write_tests
 
 #: the tables' mark of a row not significantly above its floor in domain
 NOT_ABOVE_FLOOR = "†"
@@ -126,15 +126,12 @@ def _aligned(base: pd.Series, values: pd.Series, what: str, other: str) -> pd.Se
     return base.reindex(values.index)
 
 
-def write_floor_tests(table: pd.DataFrame, path: str) -> None:
-    with atomic_write(path) as handle:
-        table.to_csv(handle, index=False, float_format="%.6g")
+#: the floor tests' CSV is written as the significance tests' is
+write_floor_tests = write_tests
 
 
 def read_floor_tests(paths: Sequence[str]) -> pd.DataFrame:
-    frames = [pd.read_csv(p, dtype={"arch": str, "corpus": str, "floor": str}) for p in paths]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=FLOOR_COLUMNS)
+    return read_test_tables(paths, FLOOR_COLUMNS, ("arch", "corpus", "floor"))
 
 
 def not_above_floor(tests: pd.DataFrame) -> set[tuple[str, str]]:

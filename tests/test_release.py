@@ -386,34 +386,24 @@ def test_dataset_card_states_the_generator_terms_and_cites_the_thesis(workdir: P
 
 
 def test_a_generator_without_terms_stops_the_release(workdir: Path) -> None:
+    arguments = {
+        "out_dir": str(workdir / "release/zs"),
+        "corpus": "zs",
+        "train_dataset": "toy",
+        "corpus_path": str(workdir / "zs.jsonl"),
+        "stats_path": str(workdir / "zs.stats.json"),
+        "queries_path": str(workdir / "queries.jsonl"),
+        "spec": {"name": "zs", "paradigm": "zero-shot", "generator": GENERATOR},
+        "source": SOURCE,
+        "thesis": THESIS,
+    }
     with pytest.raises(
         SynthrankError, match=r"^config: generators\.tiny\.licence: missing \(corpus zs holds its passages"
     ):
-        release.release_corpus(
-            out_dir=str(workdir / "release/zs"),
-            corpus="zs",
-            train_dataset="toy",
-            corpus_path=str(workdir / "zs.jsonl"),
-            stats_path=str(workdir / "zs.stats.json"),
-            queries_path=str(workdir / "queries.jsonl"),
-            spec={"name": "zs", "paradigm": "zero-shot", "generator": GENERATOR},
-            source=SOURCE,
-            thesis=THESIS,
-            generator_licences={"tiny": None},
-        )
+        release.release_corpus(**arguments, generator_licences={"tiny": None})
     # the passages name a generator the caller gave no terms for: the rows decide, not the config
     with pytest.raises(SynthrankError, match=r"passages of generator 'tiny', whose terms are not known"):
-        release.release_corpus(
-            out_dir=str(workdir / "release/zs"),
-            corpus="zs",
-            train_dataset="toy",
-            corpus_path=str(workdir / "zs.jsonl"),
-            stats_path=str(workdir / "zs.stats.json"),
-            queries_path=str(workdir / "queries.jsonl"),
-            spec={"name": "zs", "paradigm": "zero-shot", "generator": GENERATOR},
-            source=SOURCE,
-            thesis=THESIS,
-        )
+        release.release_corpus(**arguments)
 
 
 def test_check_card_names_the_missing_field(tmp_path: Path) -> None:
