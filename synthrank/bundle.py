@@ -44,6 +44,7 @@ import yaml
 from synthrank import citation, provenance
 from synthrank.errors import SynthrankError
 from synthrank.io import atomic_dir, read_json
+from synthrank.models import TRAINING_RECORD
 from synthrank.release import (
     CARD,
     CHECKSUMS,
@@ -53,6 +54,7 @@ from synthrank.release import (
     _check_public,
     card_header,
     check_card,
+    generator_terms,
     sha256_file,
 )
 
@@ -250,8 +252,6 @@ def stage_inputs(bundle: str | os.PathLike[str], workdir: str | os.PathLike[str]
 
 #: files of a saved model the card replaces (sentence-transformers writes the training time into it)
 REPLACED = (CARD,)
-#: what the model folder records of its training (synthrank.train), quoted in the card when present
-TRAINING = "training.json"
 TRAINING_KEYS = ("steps", "planned_steps", "epochs", "training_rows", "rows_seen", "passes", "loss", "final_loss")
 TRAINING_KEYS += ("constant_loss", "final_below_constant", "hyper")
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
@@ -333,15 +333,12 @@ def write_checkpoint_bundle(
         raise SynthrankError(
             f"config: architectures.{arch}.base_model_card.license: missing (the licence the checkpoint card states)"
         )
-    licences = {}
-    for name, terms in sorted((generator_licences or {}).items()):
-        if not terms:
-            raise SynthrankError(
-                f"config: generators.{name}.licence: missing (checkpoint {arch}/{corpus}/seed{seed} is trained on its "
-                "passages, and its card states the terms they are used under)"
-            )
-        licences[name] = dict(terms)
-    training = read_json(model / TRAINING) if (model / TRAINING).is_file() else None
+    licences = generator_terms(
+        generator_licences,
+        f"checkpoint {arch}/{corpus}/seed{seed} is trained on its passages, and its card states the terms they are "
+        "used under",
+    )
+    training = read_json(model / TRAINING_RECORD) if (model / TRAINING_RECORD).is_file() else None
     meta = {
         "kind": "checkpoint",
         "architecture": arch,

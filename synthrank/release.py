@@ -144,6 +144,17 @@ def from_row(row: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- metadata and card
 
 
+def generator_terms(generator_licences: Mapping[str, Any] | None, why: str) -> dict[str, dict[str, Any]]:
+    """Each generator's terms (``generators.<name>.licence``), by name; a generator without them
+    is a one-line error saying ``why`` a card needs them."""
+    terms = {}
+    for name, licence in sorted((generator_licences or {}).items()):
+        if not licence:
+            raise SynthrankError(f"config: generators.{name}.licence: missing ({why})")
+        terms[name] = dict(licence)
+    return terms
+
+
 def release_metadata(
     corpus: str,
     train_dataset: str,
@@ -166,14 +177,10 @@ def release_metadata(
     public_stats = {k: v for k, v in stats.items() if k not in (*PRIVATE_STATS, "release")}
     if "release" in stats:  # rebuilt from a release: describe the original, under this name
         return {**stats["release"], "corpus": corpus, "stats": public_stats}
-    licences = {}
-    for name, licence in sorted((generator_licences or {}).items()):
-        if not licence:
-            raise SynthrankError(
-                f"config: generators.{name}.licence: missing (corpus {corpus} holds its passages, and its dataset "
-                "card states the terms they are used under)"
-            )
-        licences[name] = dict(licence)
+    licences = generator_terms(
+        generator_licences,
+        f"corpus {corpus} holds its passages, and its dataset card states the terms they are used under",
+    )
     paradigm = str(stats.get("paradigm", spec["paradigm"]))
     meta: dict[str, Any] = {
         "corpus": corpus,

@@ -141,6 +141,21 @@ def release_zs(workdir: Path, out: str = "release/zs", thesis: dict[str, Any] = 
     return workdir / out
 
 
+def release_human(workdir: Path, source: dict[str, Any] = SOURCE) -> Path:
+    release.release_corpus(
+        out_dir=str(workdir / "release/human"),
+        corpus="human",
+        train_dataset="toy",
+        corpus_path=str(workdir / "human.jsonl"),
+        stats_path=str(workdir / "human.stats.json"),
+        queries_path=str(workdir / "queries.jsonl"),
+        spec={"name": "human", "paradigm": "human"},
+        source=source,
+        thesis=THESIS,
+    )
+    return workdir / "release/human"
+
+
 def test_datasets_loads_a_release_offline(workdir: Path) -> None:
     folder = release_zs(workdir)
     code = (
@@ -266,17 +281,7 @@ def test_verify_finds_a_changed_file(workdir: Path, capsys: pytest.CaptureFixtur
 
 def test_manifest_has_one_row_per_corpus(workdir: Path) -> None:
     zs = release_zs(workdir)
-    release.release_corpus(
-        out_dir=str(workdir / "release/human"),
-        corpus="human",
-        train_dataset="toy",
-        corpus_path=str(workdir / "human.jsonl"),
-        stats_path=str(workdir / "human.stats.json"),
-        queries_path=str(workdir / "queries.jsonl"),
-        spec={"name": "human", "paradigm": "human"},
-        source=SOURCE,
-        thesis=THESIS,
-    )
+    release_human(workdir)
     rows = release.write_manifest(
         [str(zs), str(workdir / "release/human")], str(workdir / "m.csv"), str(workdir / "m.md"), "toy"
     )
@@ -355,17 +360,7 @@ def test_dataset_card_header_has_the_fields(workdir: Path) -> None:
     assert zs["language_creators"] == ["found", "machine-generated"]
     assert zs["license"] == "other" and zs["license_name"] == "toy-licence"
     assert zs["license_link"] == "https://example.org/terms" and "synthetic" in zs["tags"]
-    release.release_corpus(
-        out_dir=str(workdir / "release/human"),
-        corpus="human",
-        train_dataset="toy",
-        corpus_path=str(workdir / "human.jsonl"),
-        stats_path=str(workdir / "human.stats.json"),
-        queries_path=str(workdir / "queries.jsonl"),
-        spec={"name": "human", "paradigm": "human"},
-        source={"licence": SOURCE["licence"]},  # no hub id: the collection's name
-        thesis=THESIS,
-    )
+    release_human(workdir, source={"licence": SOURCE["licence"]})  # no hub id: the collection's name
     human = header(workdir / "release/human")
     assert human["annotations_creators"] == ["found"] and human["language_creators"] == ["found"]
     assert human["source_datasets"] == ["toy"] and "synthetic" not in human["tags"]
