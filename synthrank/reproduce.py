@@ -31,12 +31,15 @@ tolerance wider than what training does, wide enough that an untrained model wou
 assumes what the seeds' role makes plausible: one architecture, trained by one recipe for its step
 budget, varies over seeds by about as much on every corpus and, for test collections of a similar
 size, on every collection, while the cells' means differ freely (each cell's own mean is removed;
-only the spread is shared). *When not to pool over collections:* when the test collections differ
-much in size or kind (the thesis: TREC-COVID's 50 queries beside ArguAna's 1,406; the spread of a mean
-over queries shrinks with their number), one pooled spread is too wide
-for the large collections and too narrow for the small ones; ``pool: collection`` then estimates
-each collection's own (the thesis grid has ``df`` = 2 x its corpora per collection, enough). Never
-pooled: architectures (their recipes differ) and measures (their scales differ).
+only the spread is shared). Where that fails, a cell noisier than the pool is found outside
+tolerance more often than ``1 - confidence`` (a false alarm, never a false pass), and a cell
+quieter than the pool gets a wider tolerance, which the floor check below catches when it is too
+wide to tell a trained model from an untrained one. *When not to pool over collections:* when the
+test collections differ much in size or kind (the thesis: TREC-COVID's 50 queries beside
+ArguAna's 1,406; the spread of a mean over queries shrinks with their number), one pooled spread is
+too wide for the large collections and too narrow for the small ones; ``pool: collection`` then
+estimates each collection's own (the thesis grid has ``df`` = 2 x its corpora per collection,
+enough). Never pooled: architectures (their recipes differ) and measures (their scales differ).
 
 **Verdicts.** A cell is *outside tolerance* when ``|difference| > tolerance``, whatever else holds.
 Within tolerance it is *reproduced* only if the tolerance discriminates: the cell is *conclusive*
@@ -279,7 +282,8 @@ def compare_models(
 def summary(rows: Sequence[Mapping[str, Any]]) -> str:
     """Level 2's summary line: the cells per verdict."""
     counts = {name: sum(r["verdict"] == name for r in rows) for name in VERDICTS}
-    return f"# Level 2: {len(rows)} cells: " + ", ".join(f"{n} {name}" for name, n in counts.items())
+    cells = f"{len(rows)} cell{'' if len(rows) == 1 else 's'}"
+    return f"# Level 2: {cells}: " + ", ".join(f"{n} {name}" for name, n in counts.items())
 
 
 def models_markdown(rows: Sequence[Mapping[str, Any]], confidence: float) -> str:

@@ -203,7 +203,7 @@ def test_a_model_replaced_by_its_untrained_start_is_not_reproduced(
     assert row["tolerance"] == pytest.approx(T4 * 0.05, abs=1e-6) and not row["conclusive"]
     assert row["verdict"] == "inconclusive" and reproduce.exit_status("m.csv") == 0
     text = Path("m.md").read_text()
-    assert text.startswith("# Level 2: 1 cells: 0 reproduced, 0 outside tolerance, 1 inconclusive\n")
+    assert text.startswith("# Level 2: 1 cell: 0 reproduced, 0 outside tolerance, 1 inconclusive\n")
     assert (
         "| bi / human | cook/test | ndcg@10 | 2 | 0.9100 | 0.8500 | -0.0600 | 0.1388 | 0.8500 | no | inconclusive |"
         in text
