@@ -416,3 +416,37 @@ def test_demo_is_byte_reproducible(demo_run: Path, tmp_path: Path) -> None:
     assert sum(name.startswith("results/provenance/") for name in names) >= 18
     # one job per (collection, model): forcing the cooking run rewrites nothing of astronomy
     assert "results/runs/demo-astronomy/test/cross-encoder/demo-cooking/human/seed1.trec" not in names
+
+
+def test_readme_commands_run_as_written_on_the_finished_demo(
+    demo_run: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every README command tests/readme_commands.py assigns here, word for word and in README order,
+    in a hard-linked copy of the finished demo (outputs are replaced, never written in place) with
+    the repository's Makefile and pyproject.toml and this checkout's .venv: what a user types on a
+    clean clone after `make demo`. It includes the release section, the results bundle and level 2
+    for one bi-encoder."""
+    from .readme_commands import commands_run_by, link_venv, run_readme
+
+    workdir = tmp_path / "clone"
+    shutil.copytree(
+        demo_run, workdir, symlinks=True, copy_function=os.link, ignore=shutil.ignore_patterns(".snakemake")
+    )
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy2(REPO / name, workdir / name)
+    link_venv(workdir)
+    commands = commands_run_by(request.node.nodeid)
+    assert "make demo" in commands and ".venv/bin/snakemake --workflow-profile profiles/demo release" in commands
+    done = run_readme(commands, workdir)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+
+    # make demo prints the overview table, whose rows (systems) the README's first screen shows; the
+    # † marks and the numbers are this CPU's (bf16 where it is native: README, "Configuration")
+    def systems(text: str) -> set[str]:
+        return {line.split("|")[1].strip(" †") for line in text.splitlines() if line.startswith("| ")}
+
+    shown = systems((REPO / "README.md").read_text().split("\n## Contents", 1)[0])
+    assert len(shown) >= 8 and shown <= systems(done.stdout), shown - systems(done.stdout)
+    # level 2's verdict on the one retrained bi-encoder's two cells (its exit status says none is outside tolerance)
+    assert "files match checksums.sha256" in done.stdout and re.search(r"^# Level 2: 2 ", done.stdout, re.M)
+    assert (workdir / "report.html").stat().st_size > 1000 and (workdir / "all-answers.jsonl.gz").stat().st_size > 100
