@@ -212,7 +212,9 @@ def table_params(wildcards):
             )
             for a, c in spec.rows
         },
-        "caption": table_caption(spec.title, len(SEEDS), SIGNIFICANCE, spec.empty),
+        "caption": table_caption(
+            spec.title, len(SEEDS), SIGNIFICANCE, spec.empty, spec.note
+        ),
     }
 
 

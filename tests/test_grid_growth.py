@@ -109,6 +109,12 @@ def test_thesis_grid_trains_every_cell_of_an_architecture_for_the_same_steps(tmp
         assert len(set(budgets.values())) == 1 and None not in budgets.values(), (arch, budgets)
         assert not any("epochs" in h for h in by_corpus.values()), arch
     assert {"human-1k", "human", "human+zero-shot-gpt"} <= set(hyper["cross-encoder"])
+    # mixtures are compared with human at equal training: the same steps and batch size (the
+    # mixtures table's caption says so), and so are the negatives ablation's 2x2 cells
+    for arch, by_corpus in hyper.items():
+        for cell in ("human+zero-shot-gpt", "human+few-shot-sup-gemini", "human-corpus-negatives"):
+            same = ("steps", "batch_size")
+            assert [by_corpus[cell][k] for k in same] == [by_corpus["human"][k] for k in same], (arch, cell)
     assert {h["pos_weight"] for h in hyper["cross-encoder"].values()} == {7}
     assert {h["scale"] for h in hyper["bi-encoder"].values()} == {100}
     assert config["architectures"]["cross-encoder"]["random_baseline"] is True
