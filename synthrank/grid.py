@@ -489,6 +489,17 @@ def series_label(facet: Facets) -> str:
     return label if facet.negatives == DEFAULT_NEGATIVES else f"{label}, {facet.negatives} negatives"
 
 
+def order_collections(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The evaluation collections whose judged query texts the training-query order leaves out
+    (``training.exclude_evaluation_queries``): ``all`` every one, in and out of domain (adding a
+    collection then replans the corpus jobs, which read its queries); ``held_out`` those of
+    :func:`held_out_collections` only (adding an out-of-domain collection changes no corpus)."""
+    if config["training"].get("exclude_evaluation_queries", "all") == "held_out":
+        return held_out_collections(config)
+    evaluation = config["evaluation"]
+    return [c for d in ("in_domain", "out_of_domain") for c in evaluation[d]]
+
+
 def held_out_collections(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The evaluation collections kept out of training data (``training.held_out``: dataset names;
     absent, the training dataset alone): their query texts are excluded from the exemplar pool and

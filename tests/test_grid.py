@@ -301,3 +301,12 @@ def test_the_mixtures_caption_says_whether_cells_train_equal_steps() -> None:
     note = table_spec("mixtures", cfg).note
     assert note.startswith("Not at equal steps: be train(s) by epochs"), note
     assert training_length_note(cfg, {"ce"}).startswith("Mixtures are compared at equal optimiser steps")
+
+
+def test_the_order_excludes_queries_of_every_or_the_held_out_evaluation_collections() -> None:
+    from synthrank.grid import order_collections
+
+    cfg = grid_config()
+    assert [c["dataset"] for c in order_collections(cfg)] == ["ms", "ms", "scifact"]  # default: all
+    cfg["training"]["exclude_evaluation_queries"] = "held_out"
+    assert [c["dataset"] for c in order_collections(cfg)] == ["ms", "ms"]  # the training dataset's own
