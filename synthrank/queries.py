@@ -11,7 +11,7 @@ small-corpus settings are nested prefixes of larger ones, and a mixture componen
   whitespace collapsed), counted in a log line; dropped after the seeded shuffle, so the other
   queries keep their order (nothing excluded: the order is as before);
 - the optional dev split (``training.dev_queries: N``): the last N queries of that order, written
-  to a file of their own (:func:`split_order`) for choosing recipes and prompts, never a corpus's.
+  to a file of their own (:func:`write_dev_queries`) for choosing recipes and prompts, never a corpus's.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import logging
 import os
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from synthrank.collection import judged_queries, normalise_text
 from synthrank.errors import SynthrankError
@@ -45,7 +45,14 @@ def evaluation_texts(evaluation: Iterable[tuple[str, str]]) -> set[str]:
     return texts
 
 
-def split_order(
+class Split(NamedTuple):
+    """The training-query order (id -> text) every corpus takes a prefix of, and the dev split."""
+
+    order: dict[str, str]
+    dev: dict[str, str]
+
+
+def query_order(
     queries_path: str | os.PathLike[str],
     qrels_path: str | os.PathLike[str],
     max_queries: int | None = None,
@@ -53,7 +60,7 @@ def split_order(
     exclude: Iterable[str] = (),
     exclude_texts: Iterable[str] = (),
     dev_queries: int = 0,
-) -> tuple[dict[str, str], dict[str, str]]:
+) -> Split:
     """The training queries in one seeded order and the dev split carved from its end.
 
     Without ``exclude`` (the exemplar pool's ids) before the shuffle, as always; then without the
@@ -78,20 +85,7 @@ def split_order(
         dev = []
     if max_queries is not None:
         kept = kept[:max_queries]
-    return {qid: queries[qid] for qid in kept}, {qid: queries[qid] for qid in dev}
-
-
-def query_order(
-    queries_path: str | os.PathLike[str],
-    qrels_path: str | os.PathLike[str],
-    max_queries: int | None = None,
-    seed: int = 0,
-    exclude: Iterable[str] = (),
-    exclude_texts: Iterable[str] = (),
-    dev_queries: int = 0,
-) -> dict[str, str]:
-    """The training queries every corpus takes a prefix of (:func:`split_order`, without its dev split)."""
-    return split_order(queries_path, qrels_path, max_queries, seed, exclude, exclude_texts, dev_queries)[0]
+    return Split({qid: queries[qid] for qid in kept}, {qid: queries[qid] for qid in dev})
 
 
 def training_order(
@@ -109,7 +103,7 @@ def training_order(
     pool = read_pool(pool_path)
     ids = {p["query_id"] for p in pool}
     texts = evaluation_texts(evaluation)
-    return pool, query_order(queries_path, qrels_path, max_queries, sample_seed, ids, texts, dev_queries)
+    return pool, query_order(queries_path, qrels_path, max_queries, sample_seed, ids, texts, dev_queries).order
 
 
 def read_pool(pool_path: str | None) -> list[dict[str, Any]]:
@@ -130,7 +124,7 @@ def write_dev_queries(
     choosing recipes and prompts; no corpus, training set or reported table reads it."""
     ids = {p["query_id"] for p in read_pool(pool_path)}
     texts = evaluation_texts(evaluation)
-    _, dev = split_order(queries_path, qrels_path, None, sample_seed, ids, texts, dev_queries)
+    dev = query_order(queries_path, qrels_path, None, sample_seed, ids, texts, dev_queries).dev
     return write_jsonl(out_path, [{"query_id": qid, "query": text} for qid, text in dev.items()])
 
 

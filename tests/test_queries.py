@@ -10,12 +10,12 @@ from synthrank.queries import query_order
 
 def test_query_order_prefixes_and_exemplar_pool(demo_files: dict[str, str], tmp_path: Path) -> None:
     q, r = demo_files["cooking-queries"], demo_files["cooking-train"]
-    full = query_order(q, r, seed=3)
-    assert list(query_order(q, r, max_queries=10, seed=3)) == list(full)[:10]  # nested small corpora
+    full = query_order(q, r, seed=3).order
+    assert list(query_order(q, r, max_queries=10, seed=3).order) == list(full)[:10]  # nested small corpora
     # the pool skips any query whose text is an evaluation query
     eval_queries = tmp_path / "eval.jsonl"
     first = list(full)  # the pool's own order uses its seed
-    pool_order = query_order(q, r, seed=5)
+    pool_order = query_order(q, r, seed=5).order
     clash = next(iter(pool_order))
     write_jsonl(eval_queries, [{"_id": "e1", "text": pool_order[clash].upper() + "?"}, {"_id": "e2", "text": "x"}])
     (tmp_path / "eval.tsv").write_text("e1\td1\t1\n")
@@ -24,7 +24,7 @@ def test_query_order_prefixes_and_exemplar_pool(demo_files: dict[str, str], tmp_
     pool = list(iter_jsonl(tmp_path / "pool.jsonl"))
     assert len(pool) == 5 and clash not in {p["query_id"] for p in pool}
     assert all(p["passage"] for p in pool)
-    rest = query_order(q, r, seed=3, exclude={p["query_id"] for p in pool})
+    rest = query_order(q, r, seed=3, exclude={p["query_id"] for p in pool}).order
     assert not set(rest) & {p["query_id"] for p in pool} and len(rest) == len(first) - 5
 
 
@@ -43,7 +43,7 @@ def test_the_order_leaves_out_training_queries_equal_to_an_evaluation_query(
     from synthrank.queries import evaluation_texts, training_order
 
     q, r = demo_files["cooking-queries"], demo_files["cooking-train"]
-    full = query_order(q, r, seed=3)
+    full = query_order(q, r, seed=3).order
     ids = list(full)
     # an in-domain set repeats the 3rd training query, cased and spaced otherwise; an out-of-domain
     # set the 6th; a query in a queries file but not judged by the split is no evaluation query
@@ -69,18 +69,18 @@ def test_the_dev_split_is_the_end_of_the_order_and_no_corpus_takes_it(
     import pytest
 
     from synthrank.errors import SynthrankError
-    from synthrank.queries import split_order, write_dev_queries
+    from synthrank.queries import write_dev_queries
 
     q, r = demo_files["cooking-queries"], demo_files["cooking-train"]
-    ids = list(query_order(q, r, seed=3))
-    evaluation = [eval_collection(tmp_path, "in", {"a": query_order(q, r, seed=3)[ids[-1]]}, ["a"])]
-    texts = {normalise_text(query_order(q, r, seed=3)[ids[-1]])}
-    order, dev = split_order(q, r, None, 3, exclude_texts=texts, dev_queries=5)
+    ids = list(query_order(q, r, seed=3).order)
+    evaluation = [eval_collection(tmp_path, "in", {"a": query_order(q, r, seed=3).order[ids[-1]]}, ["a"])]
+    texts = {normalise_text(query_order(q, r, seed=3).order[ids[-1]])}
+    order, dev = query_order(q, r, None, 3, exclude_texts=texts, dev_queries=5)
     assert list(dev) == ids[-6:-1]  # the last 5 of the de-duplicated order (the last query was excluded)
     assert list(order) == ids[:-6] and not set(order) & set(dev)
     # the corpora's small prefixes are the same as without a dev split
-    assert list(query_order(q, r, 10, 3, dev_queries=5)) == ids[:10]
+    assert list(query_order(q, r, 10, 3, dev_queries=5).order) == ids[:10]
     n = write_dev_queries(str(tmp_path / "dev.jsonl"), q, r, None, 3, evaluation, 5)
     assert n == 5 and [d["query_id"] for d in iter_jsonl(tmp_path / "dev.jsonl")] == list(dev)
     with pytest.raises(SynthrankError, match=r"^training.dev_queries: 60 leaves no training query \(60 judged"):
-        split_order(q, r, None, 3, dev_queries=60)
+        query_order(q, r, None, 3, dev_queries=60)
