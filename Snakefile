@@ -7,6 +7,7 @@
 #
 #   results/datasets/{dataset}/{corpus,queries}.jsonl, qrels/{split}.tsv    data.smk
 #   results/exemplars/{train_dataset}/pool.jsonl                           corpora.smk
+#   results/datasets/{train_dataset}/dev-queries.jsonl (training.dev_queries)  corpora.smk
 #   results/corpora/{train_dataset}/{corpus}.jsonl, .stats.json            corpora.smk
 #   results/ledgers/{train_dataset}/{corpus}.jsonl (one line per LLM request)
 #   results/leakage/{train_dataset}/{corpus}.json, results/costs/{train_dataset}/estimate.md
@@ -85,3 +86,9 @@ rule all:
             train_dataset=TRAIN["dataset"],
         ),
         rules.release.input,
+        # the dev split (training.dev_queries), for choosing recipes and prompts: built, never reported
+        (
+            expand(DEV_FILE, train_dataset=TRAIN["dataset"])
+            if TRAIN["dev_queries"]
+            else []
+        ),

@@ -40,10 +40,32 @@ rule exemplar_pool:
         "../scripts/exemplar_pool.py"
 
 
+# The dev split (training.dev_queries): the last N queries of the training-query order, which no
+# corpus takes; for choosing recipes and prompts, never reported (synthrank.queries).
+rule dev_queries:
+    input:
+        unpack(pool_input),
+        **TRAIN_FILES,
+        **ORDER_FILES,
+    output:
+        DEV_FILE,
+    log:
+        "logs/dev_queries/{train_dataset}.log",
+    benchmark:
+        "benchmarks/dev_queries/{train_dataset}.tsv"
+    conda:
+        "../envs/generation.yaml"
+    params:
+        **ORDER_PARAMS,
+    script:
+        "../scripts/dev_queries.py"
+
+
 rule human_corpus:
     input:
         unpack(pool_input),
         **TRAIN_FILES,
+        **ORDER_FILES,
     output:
         **CORPUS_FILES,
     log:
@@ -55,9 +77,8 @@ rule human_corpus:
     conda:
         "../envs/generation.yaml"
     params:
+        **ORDER_PARAMS,
         spec=corpus_spec,
-        max_queries=TRAIN.get("max_queries"),
-        sample_seed=TRAIN["sample_seed"],
     script:
         "../scripts/passage_corpus.py"
 
@@ -69,6 +90,7 @@ rule generated_corpus:
     input:
         unpack(generated_inputs),
         **TRAIN_FILES,
+        **ORDER_FILES,
     output:
         **CORPUS_FILES,
         ledger="results/ledgers/{train_dataset}/{corpus}.jsonl",
@@ -84,10 +106,9 @@ rule generated_corpus:
     resources:
         gpu=needs_gpu,
     params:
+        **ORDER_PARAMS,
         spec=corpus_spec,
         quality=GENERATION["quality"],
-        max_queries=TRAIN.get("max_queries"),
-        sample_seed=TRAIN["sample_seed"],
     script:
         "../scripts/passage_corpus.py"
 
@@ -96,6 +117,7 @@ rule mixture_corpus:
     input:
         unpack(pool_input),
         **TRAIN_FILES,
+        **ORDER_FILES,
         components=lambda wildcards: [
             f"results/corpora/{wildcards.train_dataset}/{name}.jsonl"
             for name in mixture_components(wildcards)
@@ -111,9 +133,8 @@ rule mixture_corpus:
     conda:
         "../envs/generation.yaml"
     params:
+        **ORDER_PARAMS,
         spec=corpus_spec,
-        max_queries=TRAIN.get("max_queries"),
-        sample_seed=TRAIN["sample_seed"],
     script:
         "../scripts/passage_corpus.py"
 
@@ -174,6 +195,7 @@ rule cost_estimate:
     input:
         unpack(pool_input),
         **TRAIN_FILES,
+        **ORDER_FILES,
         templates=[CORPORA[name]["template"] for name in GENERATED_CORPORA],
         evaluation_qrels=held_out_files("qrels"),
     output:
@@ -185,10 +207,9 @@ rule cost_estimate:
     conda:
         "../envs/generation.yaml"
     params:
+        **ORDER_PARAMS,
         specs=[corpus_spec_of(name, fetch_settings=False) for name in GENERATED_CORPORA],
         cache=GENERATION["cache"],
-        max_queries=TRAIN.get("max_queries"),
-        sample_seed=TRAIN["sample_seed"],
         gpu=grid.gpu_workload(config),
     script:
         "../scripts/cost_estimate.py"

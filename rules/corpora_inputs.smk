@@ -29,6 +29,21 @@ TRAIN_FILES = {
     "queries": "results/datasets/{train_dataset}/queries.jsonl",
     "qrels": qrels_file(TRAIN["dataset"], TRAIN["split"]),
 }
+# what the training-query order reads besides TRAIN_FILES (synthrank.queries.training_order): the
+# queries and qrels of the evaluation collections whose query texts it leaves out
+# (training.exclude_evaluation_queries: every one, or the held-out ones)
+ORDER_FILES = {
+    "order_queries": evaluation_files("queries", grid.order_collections(config)),
+    "order_qrels": evaluation_files("qrels", grid.order_collections(config)),
+}
+# what it leaves out besides: the dev split (training.dev_queries, a param only when set, so that a
+# grid without one keeps its corpus jobs' params), written to a file of its own
+ORDER_PARAMS = {
+    "max_queries": TRAIN.get("max_queries"),
+    "sample_seed": TRAIN["sample_seed"],
+    **({"dev_queries": TRAIN["dev_queries"]} if TRAIN["dev_queries"] else {}),
+}
+DEV_FILE = "results/datasets/{train_dataset}/dev-queries.jsonl"
 # what every corpus rule writes (a generated corpus also its ledger)
 CORPUS_FILES = {
     "passages": "results/corpora/{train_dataset}/{corpus}.jsonl",

@@ -163,10 +163,8 @@ rule cost_table:
     params:
         corpora=cost_inputs()[0],
         models=cost_inputs()[1],
-        caption="Cost per training corpus: LLM tokens and API dollars from the corpus ledgers "
-        "(a mixture: the share of each component it uses), and wall-clock hours of the jobs "
-        "(Snakemake benchmark files; GPU-hours on one-GPU jobs): building the corpus, mining its "
-        "training set, and per architecture training and inference summed over the seeds.",
+        costs=config["costs"],
+        caption=cost_caption(cost_generators(), config["costs"]),
     script:
         "../scripts/cost_table.py"
 

@@ -5,6 +5,7 @@ from dataclasses import asdict
 
 from synthrank import grid
 from synthrank.checks import dense_checked, dense_settings
+from synthrank.cost_measured import cost_caption
 from synthrank.report import system_label, table_caption
 
 FACETS = grid.corpus_facets(
@@ -212,7 +213,9 @@ def table_params(wildcards):
             )
             for a, c in spec.rows
         },
-        "caption": table_caption(spec.title, len(SEEDS), SIGNIFICANCE, spec.empty),
+        "caption": table_caption(
+            spec.title, len(SEEDS), SIGNIFICANCE, spec.empty, spec.note
+        ),
     }
 
 
@@ -287,6 +290,12 @@ def cost_inputs():
         for seed in SEEDS
     ]
     return corpora, models
+
+
+def cost_generators():
+    """Name -> settings of each generator a corpus uses (its pricing: synthrank.cost_measured)."""
+    used = dict.fromkeys(g for f in FACETS.values() for g in f.generators)
+    return {name: corpus_settings(GENERATORS[name]) for name in used}
 
 
 def corpus_rule(paradigm):

@@ -2,6 +2,7 @@
 
 from synthrank.corpora import CorpusSpec
 from synthrank.cost_estimate import estimate
+from synthrank.queries import evaluation_pairs
 from synthrank.step import run
 
 
@@ -20,6 +21,8 @@ def main() -> None:
         evaluation_qrels=list(inputs.evaluation_qrels),
         cache_path=params.cache,
         gpu=params.gpu,
+        evaluation=evaluation_pairs(inputs.order_queries, inputs.order_qrels),
+        dev_queries=params.get("dev_queries", 0),
     )
 
 

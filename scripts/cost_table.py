@@ -6,7 +6,8 @@ from synthrank.step import run
 
 def main() -> None:
     p = snakemake.params
-    write_cost_table(cost_table(p.corpora, p.models), dict(snakemake.output.items()), p.caption)
+    table = cost_table(p.corpora, p.models, p.costs["annotation_per_query"])
+    write_cost_table(table, dict(snakemake.output.items()), p.caption)
 
 
 run(snakemake, main)

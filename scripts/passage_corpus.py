@@ -1,6 +1,7 @@
 """One passage corpus (human, generated, mixture or read from a release) and its stats."""
 
 from synthrank.corpora import CorpusSpec, build_corpus, with_generator
+from synthrank.queries import evaluation_pairs
 from synthrank.step import run
 
 
@@ -26,6 +27,8 @@ def main() -> None:
         max_queries=params.max_queries,
         sample_seed=params.sample_seed,
         evaluation_qrels=list(inputs.get("evaluation_qrels", [])),
+        evaluation=evaluation_pairs(inputs.get("order_queries", []), inputs.get("order_qrels", [])),
+        dev_queries=params.get("dev_queries", 0),
     )
 
 

@@ -157,9 +157,15 @@ def build_corpus(
     max_queries: int | None = None,
     sample_seed: int = 0,
     evaluation_qrels: Sequence[str] = (),
+    evaluation: Sequence[tuple[str, str]] = (),
+    dev_queries: int = 0,
 ) -> dict[str, Any]:
-    """Build one corpus file (and its stats file, and for generated corpora its ledger)."""
-    pool, order = training_order(queries_path, qrels_path, pool_path, max_queries, sample_seed)
+    """Build one corpus file (and its stats file, and for generated corpora its ledger).
+
+    ``evaluation``: (queries, qrels) files of every evaluation collection, whose query texts the
+    training-query order leaves out; ``dev_queries``: the dev split it leaves out
+    (:func:`synthrank.queries.training_order`)."""
+    pool, order = training_order(queries_path, qrels_path, pool_path, max_queries, sample_seed, evaluation, dev_queries)
     where = f"corpora.{spec.name}"
     stats: dict[str, Any] = {"paradigm": spec.paradigm}
     ledger: list[dict[str, Any]] | None = None

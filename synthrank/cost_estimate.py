@@ -61,10 +61,13 @@ def estimate(
     evaluation_qrels: Sequence[str] = (),
     cache_path: str | None = None,
     gpu: Mapping[str, Any] | None = None,
+    evaluation: Sequence[tuple[str, str]] = (),
+    dev_queries: int = 0,
 ) -> list[dict[str, Any]]:
     """The LLM cost rows (returned) and, given the grid's ``gpu`` workload (:func:`gpu_hours`),
-    its GPU-hours per stage: both in ``out_json`` and ``out_md``."""
-    pool, order = training_order(queries_path, qrels_path, pool_path, max_queries, sample_seed)
+    its GPU-hours per stage: both in ``out_json`` and ``out_md``. ``evaluation`` and
+    ``dev_queries``: what the training-query order leaves out, as the corpus jobs' order does."""
+    pool, order = training_order(queries_path, qrels_path, pool_path, max_queries, sample_seed, evaluation, dev_queries)
     rows = []
     sent: set[str] = set()  # request keys an earlier corpus of the grid sends
     for spec in specs:

@@ -1,5 +1,7 @@
-"""What each corpus and model cost: LLM tokens and dollars (from the corpora's stats ledgers) and
-compute hours (from the ``benchmark:`` files Snakemake writes for every job).
+"""What each corpus and model cost: LLM tokens and dollars (from the corpora's stats ledgers), the
+annotation of the human-judged queries a corpus needs (``costs.annotation_per_query`` of the
+config x :func:`annotated_queries`), and compute hours (from the ``benchmark:`` files Snakemake
+writes for every job). The caption says how each generator is priced (:func:`pricing_modes`).
 
 Hours are wall-clock hours of the jobs (Snakemake's ``s`` column / 3600): on the thesis cluster
 every GPU job holds one GPU, so they are GPU-hours there; on the demo they are CPU wall hours.
@@ -20,9 +22,12 @@ from synthrank import tables
 from synthrank.errors import SynthrankError
 from synthrank.grid import covered
 from synthrank.io import read_json
-from synthrank.pricing import usd
+from synthrank.paradigms import HUMAN, PARADIGMS, RELEASE
+from synthrank.pricing import DEFAULT_BATCH_DISCOUNT, usd
 
 FREE_BACKENDS = ("local", "vllm")  # self-hosted: no API bill (the GPU time is in the hours)
+#: the columns a mixture is charged its share of, per component (the share of its queries it uses)
+SHARED = ("prompt tokens", "completion tokens", "USD", "annotation USD", "corpus h")
 
 
 def benchmark_seconds(path: str) -> float:
@@ -53,8 +58,23 @@ def api_dollars(stats: Mapping[str, Any], generator: Mapping[str, Any] | None) -
     return usd(price, stats.get("prompt_tokens", 0), stats.get("completion_tokens", 0), batch)
 
 
-def corpus_costs(corpora: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per corpus: queries, passages, tokens, dollars, corpus and training-set hours.
+def annotated_queries(paradigm: str, stats: Mapping[str, Any]) -> float:
+    """The human-judged training queries a corpus needs: a human corpus's queries (its positives
+    are their judged passages), a few-shot-supervised corpus's labelled exemplar pool (its
+    stats' ``exemplars.pool``), none for a corpus whose prompts show no label. A release corpus
+    counts as the paradigm its released stats name."""
+    if paradigm == RELEASE:
+        paradigm = str(stats.get("paradigm", RELEASE))
+    if paradigm == HUMAN:
+        return float(stats.get("queries", math.nan))
+    if paradigm in PARADIGMS and PARADIGMS[paradigm].exemplars == "pairs":
+        return float((stats.get("exemplars") or {}).get("pool", math.nan))
+    return 0.0
+
+
+def corpus_costs(corpora: Sequence[Mapping[str, Any]], annotation_per_query: float = 0.0) -> pd.DataFrame:
+    """One row per corpus: queries, passages, tokens, API dollars, annotation dollars
+    (:func:`annotated_queries` x ``annotation_per_query``), corpus and training-set hours.
 
     Each item: ``name``, ``paradigm``, ``generator`` (its config incl. ``backend`` and
     ``price``, or None), ``stats`` (the ledger path; None for a mixture), ``corpus_benchmark``
@@ -73,13 +93,14 @@ def corpus_costs(corpora: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             "prompt tokens": stats.get("prompt_tokens", 0) or 0,
             "completion tokens": stats.get("completion_tokens", 0) or 0,
             "USD": api_dollars(stats, item.get("generator")),
+            "annotation USD": annotated_queries(item["paradigm"], stats) * annotation_per_query,
             "corpus h": benchmark_seconds(item["corpus_benchmark"]) / 3600,
         }
     for item in corpora:
         if not item.get("components"):
             continue
         row = {"paradigm": item["paradigm"], "generator": set(), "queries": 0.0, "passages": 0.0}
-        for key in ("prompt tokens", "completion tokens", "USD", "corpus h"):
+        for key in SHARED:
             row[key] = 0.0
         slices = []
         for part in item["components"]:
@@ -93,7 +114,7 @@ def corpus_costs(corpora: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             share = max(0.0, end - offset) / inner["queries"] if inner["queries"] else 0.0
             slices.append((offset, max(offset, int(end))))
             row["passages"] += share * inner["passages"]
-            for key in ("prompt tokens", "completion tokens", "USD", "corpus h"):
+            for key in SHARED:
                 row[key] += share * inner[key]
             if inner["generator"] != "-":
                 row["generator"].add(inner["generator"])
@@ -128,10 +149,12 @@ def model_hours(models: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return out
 
 
-def cost_table(corpora: Sequence[Mapping[str, Any]], models: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+def cost_table(
+    corpora: Sequence[Mapping[str, Any]], models: Sequence[Mapping[str, Any]], annotation_per_query: float = 0.0
+) -> pd.DataFrame:
     """The cost table: per corpus, its own costs, then each architecture's training and inference
     hours (all seeds) on it."""
-    table = corpus_costs(corpora)
+    table = corpus_costs(corpora, annotation_per_query)
     hours = model_hours(models)
     for arch in dict.fromkeys(hours.index.get_level_values("arch")):
         per_arch = hours.xs(arch, level="arch")
@@ -166,7 +189,7 @@ def _shown(table: pd.DataFrame) -> pd.DataFrame:
         values = table[col]
         if col in ("queries", "passages", "prompt tokens", "completion tokens"):
             shown[col] = values.map(lambda v: "–" if pd.isna(v) else f"{round(v):,}")
-        elif col == "USD":
+        elif col in ("USD", "annotation USD"):
             shown[col] = values.map(lambda v: "n/a" if pd.isna(v) else f"{v:,.2f}")
         elif col.endswith(" h"):
             shown[col] = values.map(lambda v: "–" if pd.isna(v) else f"{v:.3f}")
@@ -177,3 +200,38 @@ def write_cost_table(table: pd.DataFrame, out: Mapping[str, str], caption: str) 
     """The cost table (:func:`cost_table`) in every format of ``out``, like the effectiveness
     tables (see :func:`synthrank.tables.write_table`); paradigm and generator are label columns."""
     tables.write_table(table, _shown(table), out, caption, left_aligned=2, float_format="%.6g")
+
+
+def pricing_modes(generators: Mapping[str, Mapping[str, Any]]) -> str:
+    """How each generator's API dollars are priced, for the cost table's caption: through its
+    Batch API (``batch:`` set; the price times ``batch_discount``), online (the list price), or
+    self-hosted (no API bill). ``generators``: name -> its config."""
+    modes = []
+    for name, gen in generators.items():
+        if gen.get("backend") in FREE_BACKENDS:
+            modes.append(f"{name} self-hosted (no API bill; its GPU time is in the hours)")
+        elif not gen.get("price"):
+            modes.append(f"{name} unpriced (n/a unless its ledger has cost_usd)")
+        elif gen.get("batch") is not None:
+            factor = gen["price"].get("batch_discount", DEFAULT_BATCH_DISCOUNT)
+            modes.append(f"{name} through its Batch API (x{factor:g} the online price)")
+        else:
+            modes.append(f"{name} online (its list price)")
+    return "; ".join(modes)
+
+
+def cost_caption(generators: Mapping[str, Mapping[str, Any]], costs: Mapping[str, Any]) -> str:
+    """The cost table's caption: what each column counts, how each generator is priced
+    (:func:`pricing_modes`) and where the annotation price comes from (``costs`` of the config)."""
+    per_query = float(costs.get("annotation_per_query", 0.0))
+    priced = pricing_modes(generators)
+    return (
+        "Cost per training corpus: LLM tokens and API dollars (USD) from the corpus ledgers (a mixture: "
+        "the share of each component it uses)"
+        + (f", priced as: {priced}" if priced else "")
+        + f". Annotation USD: ${per_query:g} per human-judged training query (source: "
+        f"{costs.get('source', 'not configured')}) x the judged queries a corpus needs (a human corpus's "
+        "queries, a few-shot-supervised corpus's labelled exemplars). Hours: wall-clock hours of the jobs "
+        "(Snakemake benchmark files; GPU-hours on one-GPU jobs): building the corpus, mining its training "
+        "set, and per architecture training and inference summed over the seeds."
+    )

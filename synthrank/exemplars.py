@@ -22,8 +22,9 @@ from typing import Any
 
 from synthrank.collection import judged_queries, normalise_text, passage_text
 from synthrank.errors import SynthrankError
-from synthrank.io import iter_jsonl, read_qrels, read_texts, write_jsonl
+from synthrank.io import iter_jsonl, read_qrels, write_jsonl
 from synthrank.paradigms import PARADIGMS
+from synthrank.queries import evaluation_texts
 from synthrank.schema import defaults
 
 #: raw passages sampled for few-shot-unsupervised prompts when ``exemplars.pool`` is not set
@@ -45,10 +46,7 @@ def build_exemplar_pool(
     (normalised) is also an evaluation query (``evaluation``: (queries, qrels) file pairs);
     these queries are then excluded from every corpus.
     """
-    eval_texts = set()
-    for eval_queries, eval_qrels in evaluation:  # (queries file, qrels file) of each evaluation collection
-        texts = read_texts(eval_queries)
-        eval_texts |= {normalise_text(texts[qid]) for qid in read_qrels(eval_qrels) if qid in texts}
+    eval_texts = evaluation_texts(evaluation)  # (queries file, qrels file) of each evaluation collection
     queries = judged_queries(queries_path, qrels_path)
     qrels = read_qrels(qrels_path)
     order = sorted(q for q in queries if any(s > 0 for s in qrels[q].values()))

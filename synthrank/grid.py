@@ -35,6 +35,8 @@ from synthrank.paradigms import DEFAULT_NEGATIVES, HUMAN, MIXTURE, NAMES
 
 #: the order tables and figures show paradigms in (that of :mod:`synthrank.paradigms`)
 PARADIGM_ORDER = NAMES
+#: the positives facet of a corpus whose passages a generator wrote (a human corpus's: ``human``)
+GENERATED_POSITIVES = "generated"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Facets:
     # a small-corpus setting: it, or one of its components, has fewer queries than the grid's full size
     limited: bool = False
     negatives: str = DEFAULT_NEGATIVES  # where its training set's hard negatives come from (:func:`negatives_settings`)
+    # whose passages are its positives: "human", "generated", or a mixture's, e.g. "human + generated"
+    positives: str = HUMAN
 
     @property
     def size_label(self) -> str:
@@ -129,21 +133,31 @@ def corpus_facets(
         source = (spec.get("negatives") or {}).get("source", negatives)
         if paradigm != MIXTURE:
             gens = (spec["generator"],) if spec.get("generator") else ()
-            facets[name] = Facets(name, paradigm, gens, own, limited=cut(own), negatives=source)
+            positives = HUMAN if paradigm == HUMAN else (GENERATED_POSITIVES if gens else paradigm)
+            facets[name] = Facets(name, paradigm, gens, own, limited=cut(own), negatives=source, positives=positives)
             return facets[name]
         parts = _components(name, spec)
         slices: list[tuple[int, int | None]] = []
         gens: list[str] = []
+        kinds: list[str] = []
         limited = False
         for part in parts:
             inner = resolve(part.corpus, (*stack, name))
+            kinds.append(inner.positives)
             slices.append(_slice(part, _min_size(inner.size, max_queries)))
             gens.extend(inner.generators)
             part_size = None if slices[-1][1] is None else slices[-1][1] - slices[-1][0]
             limited = limited or inner.limited or cut(part_size)
         size = _min_size(covered(slices), own)
         facets[name] = Facets(
-            name, MIXTURE, tuple(dict.fromkeys(gens)), size, parts, limited or cut(size), negatives=source
+            name,
+            MIXTURE,
+            tuple(dict.fromkeys(gens)),
+            size,
+            parts,
+            limited or cut(size),
+            negatives=source,
+            positives=" + ".join(dict.fromkeys(kinds)),
         )
         return facets[name]
 
@@ -233,9 +247,10 @@ class TableSpec:
     rows: tuple[tuple[str, str], ...]  # (arch, corpus); arch "bm25" with corpus "BM25" is BM25
     collections: tuple[str, ...]
     averages: tuple[str, ...]  # "ID" and/or "OOD"
-    # among "paradigm", "generator", "queries", "components", "reference", "negatives"
+    # among "paradigm", "generator", "queries", "components", "reference", "negatives", "positives"
     facet_columns: tuple[str, ...] = ()
     empty: str = ""  # why the table has no rows (then it is written with this one explanatory row)
+    note: str = ""  # what the caption adds for this table (synthrank.report.table_caption)
 
 
 EFFECTIVENESS_TABLES = (
@@ -306,6 +321,23 @@ def _trained(config: Mapping[str, Any], corpora: Sequence[str]) -> list[tuple[st
     return [(arch, c) for arch in _archs(config) for c in corpora if c in arch_corpora(config, arch)]
 
 
+def training_length_note(config: Mapping[str, Any], archs: set[str]) -> str:
+    """What the mixtures table's caption says of training length: equal optimiser steps where every
+    architecture of its rows has a step budget (``train.steps``), else which ones train by epochs
+    (a mixture, holding more passages than its human reference, then takes more steps)."""
+    by_epochs = sorted(a for a in archs if (config["architectures"][a].get("train") or {}).get("steps") is None)
+    if not by_epochs:
+        return (
+            "Mixtures are compared at equal optimiser steps: every cell of an architecture trains the "
+            "same train.steps at the same batch size, so a mixture holds more passages than its human "
+            "reference, not more training."
+        )
+    return (
+        f"Not at equal steps: {', '.join(by_epochs)} train(s) by epochs, so a mixture, holding more "
+        "passages than its human reference, also takes more optimiser steps."
+    )
+
+
 def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
     """Rows and columns of one named effectiveness table (see ``EFFECTIVENESS_TABLES``).
 
@@ -350,7 +382,8 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
             shown.extend(parts)
         shown = list(dict.fromkeys(c for c in corpora if c in shown and c not in mixtures)) + mixtures
         rows = _trained(config, shown)
-        return TableSpec(name, "mixtures vs human", tuple(rows), every, both, ("components", "reference"))
+        note = training_length_note(config, {a for a, _ in rows if a != "bm25"})
+        return TableSpec(name, "mixtures vs human", tuple(rows), every, both, ("components", "reference"), note=note)
 
     if name == "small-corpus":
         small = [c for c in corpora if facets[c].limited]
@@ -380,16 +413,27 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
         if not other:
             why = f"no corpus takes its hard negatives from another source than the default ({default}) in this config"
             return TableSpec(name, title, (), every, both, empty=why)
-        shown = []
+        pairs = []
         for corpus in other:  # each next to the corpus with the same passages and the default source
             twins = [
                 c
                 for c in corpora
                 if c != corpus and facets[c].negatives == default and _passages(facets[c]) == _passages(facets[corpus])
             ]
-            shown.extend([*twins[:1], corpus])
-        rows = _trained(config, list(dict.fromkeys(shown)))
-        return TableSpec(name, title, tuple(rows), every, both, ("negatives", "components", "reference"))
+            pairs.append([*twins[:1], corpus])
+        # the 2x2 (positives x negatives): human positives first, then generated ones, each pair
+        # default source first; the order does not depend on the reference a row is tested against
+        pairs.sort(key=lambda pair: facets[pair[-1]].positives != HUMAN)
+        rows = _trained(config, list(dict.fromkeys(c for pair in pairs for c in pair)))
+        note = (
+            "Rows: the 2x2 of positives (human or generated passages) and hard negatives (human: "
+            "the training collection's; corpus: BM25 over the corpus's own passages, label-free); "
+            "each cell is tested against its twin with the other negative source (same passages), "
+            "the reference column."
+        )
+        return TableSpec(
+            name, title, tuple(rows), every, both, ("positives", "negatives", "components", "reference"), note=note
+        )
 
     raise SynthrankError(f"no table named {name!r} (known: {', '.join(EFFECTIVENESS_TABLES)})")
 
@@ -408,6 +452,7 @@ def facet_values(facet: Facets | None, columns: Sequence[str], reference: str | 
         "generator": ", ".join(facet.generators) or "-",
         "queries": facet.size_label,
         "negatives": facet.negatives,
+        "positives": facet.positives,
         "components": " + ".join(
             f"{p.corpus}"
             + ("" if p.queries is None else f" ({p.queries})")
@@ -442,6 +487,17 @@ def series_label(facet: Facets) -> str:
     label = f"{facet.paradigm} / {', '.join(facet.generators)}" if facet.generators else facet.paradigm
     # corpora of one family mined another way are another series (the thesis default is unmarked)
     return label if facet.negatives == DEFAULT_NEGATIVES else f"{label}, {facet.negatives} negatives"
+
+
+def order_collections(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The evaluation collections whose judged query texts the training-query order leaves out
+    (``training.exclude_evaluation_queries``): ``all`` every one, in and out of domain (adding a
+    collection then replans the corpus jobs, which read its queries); ``held_out`` those of
+    :func:`held_out_collections` only (adding an out-of-domain collection changes no corpus)."""
+    if config["training"].get("exclude_evaluation_queries", "all") == "held_out":
+        return held_out_collections(config)
+    evaluation = config["evaluation"]
+    return [c for d in ("in_domain", "out_of_domain") for c in evaluation[d]]
 
 
 def held_out_collections(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:

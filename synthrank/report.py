@@ -117,8 +117,9 @@ def write_overview_table(
 TESTS = {"student": "paired two-sided Student's t-test", "fisher": "Fisher's randomization test"}
 
 
-def table_caption(title: str, seeds: int, significance: Mapping[str, Any], empty: str = "") -> str:
-    """The caption of an effectiveness table (Markdown, LaTeX, HTML and the Snakemake report)."""
+def table_caption(title: str, seeds: int, significance: Mapping[str, Any], empty: str = "", note: str = "") -> str:
+    """The caption of an effectiveness table (Markdown, LaTeX, HTML and the Snakemake report);
+    ``note``: what the table adds (its :class:`synthrank.grid.TableSpec` ``note``), last."""
     head = f"{title[0].upper()}{title[1:]}"
     if empty:
         return f"{head}: {empty}, so this table is empty."
@@ -130,7 +131,7 @@ def table_caption(title: str, seeds: int, significance: Mapping[str, Any], empty
         f"{UP}/{DOWN}: significantly better/worse than the same architecture trained on the human corpus "
         f"of the same size ({TESTS[significance.get('test', 'student')]} over queries on seed-averaged "
         f"scores{correction}, p < {significance.get('alpha', 0.05)})."
-    )
+    ) + (f" {note}" if note else "")
 
 
 UP, DOWN = "↑", "↓"

@@ -127,3 +127,80 @@ def test_an_enrichment_mixture_counts_the_queries_of_both_slices(tmp_path: Path)
     )
     table = cost_table(corpora, [])
     assert table.loc["h25+zs25", "queries"] == 50 and table.loc["h25+zs25", "USD"] == pytest.approx(0.5)
+
+
+def test_annotation_dollars_charge_the_judged_queries_a_corpus_needs(tmp_path: Path) -> None:
+    from synthrank.cost_measured import annotated_queries
+
+    assert annotated_queries("human", {"queries": 100}) == 100
+    assert annotated_queries("few-shot-supervised", {"queries": 50, "exemplars": {"pool": 10}}) == 10
+    assert annotated_queries("few-shot-unsupervised", {"queries": 50, "exemplars": {"pool": 1000}}) == 0
+    assert annotated_queries("zero-shot", {"queries": 50}) == 0
+    assert annotated_queries("release", {"paradigm": "human", "queries": 7}) == 7  # as its released stats say
+    write_json(tmp_path / "human.json", {"queries": 100, "passages": 100})
+    write_json(tmp_path / "fss.json", {"queries": 100, "passages": 100, "cost_usd": 2.0, "exemplars": {"pool": 10}})
+    corpora = [
+        {"name": name, "paradigm": p, "generator": g, "stats": str(tmp_path / f"{name}.json")}
+        | {
+            "corpus_benchmark": bench(tmp_path / f"c-{name}.tsv", 36),
+            "trainset_benchmark": bench(tmp_path / f"t-{name}.tsv", 36),
+        }
+        for name, p, g in (
+            ("human", "human", None),
+            ("fss", "few-shot-supervised", {"name": "gpt", "backend": "openai"}),
+        )
+    ]
+    corpora.append(
+        {
+            "name": "copy",  # a copy of human (the negatives ablation): the same annotation
+            "paradigm": "mixture",
+            "generator": None,
+            "stats": None,
+            "corpus_benchmark": None,
+            "trainset_benchmark": bench(tmp_path / "t-c.tsv", 36),
+            "components": [{"corpus": "human", "queries": None}, {"corpus": "fss", "queries": 50, "offset": 0}],
+        }
+    )
+    table = cost_table(corpora, [], annotation_per_query=0.5)
+    assert table.loc["human", "annotation USD"] == pytest.approx(50.0)  # 100 queries x $0.50
+    assert table.loc["fss", "annotation USD"] == pytest.approx(5.0) and table.loc["fss", "USD"] == 2.0
+    assert table.loc["copy", "annotation USD"] == pytest.approx(50.0 + 2.5)  # its share of each component
+    assert cost_table(corpora, []).loc["human", "annotation USD"] == 0.0  # unset: uncharged, and the caption says so
+    out = {k: str(tmp_path / f"cost.{k}") for k in ("csv", "markdown", "latex", "html")}
+    write_cost_table(table, out, "Cost.")
+    assert "50.00" in Path(out["markdown"]).read_text()
+
+
+def test_the_cost_caption_says_how_each_generator_is_priced() -> None:
+    from synthrank.cost_measured import cost_caption, pricing_modes
+
+    price = {"input_per_mtok": 0.4, "output_per_mtok": 1.6}
+    generators = {
+        "gpt": {"backend": "openai", "price": price, "batch": {}},
+        "gem": {"backend": "gemini", "price": {**price, "batch_discount": 0.6}, "batch": {}},
+        "online": {"backend": "gemini", "price": price},
+        "qwen": {"backend": "vllm"},
+        "free-api": {"backend": "openai"},
+    }
+    assert pricing_modes(generators) == (
+        "gpt through its Batch API (x0.5 the online price); gem through its Batch API (x0.6 the online price); "
+        "online online (its list price); qwen self-hosted (no API bill; its GPU time is in the hours); "
+        "free-api unpriced (n/a unless its ledger has cost_usd)"
+    )
+    caption = cost_caption({"gpt": generators["gpt"]}, {"annotation_per_query": 0.5, "source": "assumed"})
+    assert "priced as: gpt through its Batch API" in caption
+    assert "Annotation USD: $0.5 per human-judged training query (source: assumed)" in caption
+    assert "priced as" not in cost_caption({}, {})
+
+
+def test_the_thesis_grid_prices_every_api_generator_the_same_way() -> None:
+    from synthrank import config as config_schema
+    from synthrank.cost_measured import pricing_modes
+
+    from .conftest import REPO
+
+    cfg = config_schema.load(REPO / "config" / "config.yaml")
+    api = {n: g for n, g in cfg["generators"].items() if g["backend"] in ("openai", "gemini")}
+    assert len(api) == 2 and all(g.get("batch") is not None for g in api.values())  # both through a Batch API
+    assert pricing_modes(api).count("through its Batch API (x0.5 the online price)") == 2
+    assert cfg["costs"]["annotation_per_query"] > 0 and cfg["costs"]["source"]

@@ -223,15 +223,24 @@ def test_the_negatives_table_sets_each_other_source_beside_its_default_twin() ->
     cfg["training"]["hard_negatives"] = {"count": 7, "depth": 100, "seed": 42, "source": "human"}
     spec = table_spec("negatives", cfg)
     assert [c for a, c in spec.rows if a == "ce"] == ["fss-gpt", "zs-gpt", "zs-gpt-own"]  # config order
-    assert spec.facet_columns == ("negatives", "components", "reference") and spec.averages == ("ID", "OOD")
+    assert spec.facet_columns == ("positives", "negatives", "components", "reference")
+    assert spec.averages == ("ID", "OOD")
     facets = corpus_facets(corpora)
     assert copy_of(facets["zs-gpt-own"]) == "zs-gpt" and copy_of(facets["human+zs-gpt"]) is None
     assert facet_values(facets["zs-gpt-own"], spec.facet_columns, "human") == {
+        "positives": "generated",
         "negatives": "corpus",
         "components": "zs-gpt",
         "reference": "human",
     }
     assert facet_values(facets["zs-gpt"], ("negatives",)) == {"negatives": "human"}
+    # the positives facet: whose passages; a mixture names its components' kinds
+    assert [facets[c].positives for c in ("human", "zs-gpt", "human+zs-gpt", "zs-gpt-own")] == [
+        "human",
+        "generated",
+        "human + generated",
+        "generated",
+    ]
     # a copy is no mixture: the mixtures table leaves it to this one
     assert "zs-gpt-own" not in {c for _, c in table_spec("mixtures", cfg).rows}
     assert series_label(facets["zs-gpt-own"]) == "mixture / gpt, corpus negatives"
@@ -261,9 +270,43 @@ def test_every_table_has_a_spec_for_every_shipped_config(name: str, monkeypatch:
     for table in EFFECTIVENESS_TABLES:
         spec = table_spec(table, cfg)
         assert spec.rows or spec.empty, (name, table)
+    from synthrank.grid import copy_of, negatives_settings
+
     ablation = table_spec("negatives", cfg)
-    if name == "config.yaml":  # the thesis grid's ablation: zero-shot-gpt with label-free negatives beside itself
+    if name == "config.yaml":  # the thesis grid's ablation: the 2x2 of positives x negatives, human positives first
         assert [c for a, c in ablation.rows if a == "cross-encoder"] == [
+            "human",
+            "human-corpus-negatives",
             "zero-shot-gpt",
             "zero-shot-gpt-corpus-negatives",
         ]
+        facets = corpus_facets(cfg["corpora"], None, "human")
+        cells = [(facets[c].positives, facets[c].negatives) for a, c in ablation.rows if a == "bi-encoder"]
+        assert cells == [("human", "human"), ("human", "corpus"), ("generated", "human"), ("generated", "corpus")]
+        assert "tested against its twin with the other negative source" in ablation.note
+        # the copy of human mines its corpus negatives from its own passages (its own index and run)
+        assert negatives_settings(cfg, "human-corpus-negatives")["source"] == "corpus"
+        assert copy_of(facets["human-corpus-negatives"]) == "human"
+        assert table_spec("mixtures", cfg).note.startswith("Mixtures are compared at equal optimiser steps")
+
+
+def test_the_mixtures_caption_says_whether_cells_train_equal_steps() -> None:
+    from synthrank.grid import training_length_note
+
+    cfg = grid_config()
+    cfg["architectures"]["ce"]["train"] = {"steps": 2500, "batch_size": 64}
+    cfg["architectures"]["be"]["train"] = {"steps": 1000, "batch_size": 64}
+    assert "at equal optimiser steps" in table_spec("mixtures", cfg).note
+    cfg["architectures"]["be"]["train"] = {"epochs": 1, "batch_size": 64}
+    note = table_spec("mixtures", cfg).note
+    assert note.startswith("Not at equal steps: be train(s) by epochs"), note
+    assert training_length_note(cfg, {"ce"}).startswith("Mixtures are compared at equal optimiser steps")
+
+
+def test_the_order_excludes_queries_of_every_or_the_held_out_evaluation_collections() -> None:
+    from synthrank.grid import order_collections
+
+    cfg = grid_config()
+    assert [c["dataset"] for c in order_collections(cfg)] == ["ms", "ms", "scifact"]  # default: all
+    cfg["training"]["exclude_evaluation_queries"] = "held_out"
+    assert [c["dataset"] for c in order_collections(cfg)] == ["ms", "ms"]  # the training dataset's own

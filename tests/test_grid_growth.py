@@ -1,4 +1,6 @@
-"""The thesis grid grows cell by cell: its dry-run plan after adding one BEIR dataset, job by job.
+"""The thesis grid grows cell by cell: its dry-run plan after adding one BEIR dataset, job by job
+(its corpus jobs gain the new set's queries and qrels: the training-query order leaves out training
+queries equal to any evaluation query, ``training.exclude_evaluation_queries: all``).
 
 Nothing of the thesis grid can run here, so the check is on the plan itself: every job of the
 grid before and after the edit (``tests/plan_jobs.py``: rule, wildcards, input, output, params)
@@ -62,7 +64,19 @@ def test_thesis_grid_plus_one_beir_dataset_plans_only_its_cells(tmp_path: Path) 
     after = plan(tmp_path / "with-scidocs.yaml", tmp_path / "after.jsonl")
 
     stale = [job for key, job in after.items() if key not in before or before[key] != job]
-    cells = [job for job in stale if job["rule"] not in AGGREGATES]
+    # the jobs that make the training-query order read every evaluation collection's queries and
+    # qrels (it leaves out training queries equal to one): they gain the new set's two files as
+    # inputs, nothing else; run, they rebuild the same corpora unless a SCIDOCS query equals a
+    # training query, but Snakemake then reruns what reads their outputs (mtime)
+    order_rules = {"human_corpus", "generated_corpus", "mixture_corpus", "dev_queries"}
+    new_files = {"results/datasets/beir-scidocs/queries.jsonl", "results/datasets/beir-scidocs/qrels/test.tsv"}
+    for job in stale:
+        if job["rule"] in order_rules:
+            old = before[tuple(job["output"])]
+            assert job["params"] == old["params"], job["rule"]
+            assert set(job["input"]) - set(old["input"]) == new_files and set(old["input"]) <= set(job["input"])
+    assert {job["rule"] for job in stale} >= {"human_corpus", "generated_corpus", "dev_queries"}
+    cells = [job for job in stale if job["rule"] not in {*AGGREGATES, *order_rules}]
     assert all(job["wildcards"].get("dataset") == "beir-scidocs" for job in cells), [
         (j["rule"], j["wildcards"]) for j in cells if j["wildcards"].get("dataset") != "beir-scidocs"
     ]
@@ -88,8 +102,8 @@ def test_thesis_grid_plus_one_beir_dataset_plans_only_its_cells(tmp_path: Path) 
         "evaluate_run": systems,
     }
     assert models["cross_encoder"] > 10 and models["bi_encoder"] > 10  # the grid, not a toy
-    # and nothing upstream of the runs: no corpus, exemplar pool, negatives mining, training set or model is stale
-    upstream = {"exemplar_pool", "generated_corpus", "corpus_bm25_index", "negatives_run", "training_set"}
+    # and nothing else upstream of the runs: no exemplar pool, negatives mining, training set or model is stale
+    upstream = {"exemplar_pool", "corpus_bm25_index", "negatives_run", "training_set"}
     assert not {job["rule"] for job in stale} & upstream
 
 
@@ -109,6 +123,12 @@ def test_thesis_grid_trains_every_cell_of_an_architecture_for_the_same_steps(tmp
         assert len(set(budgets.values())) == 1 and None not in budgets.values(), (arch, budgets)
         assert not any("epochs" in h for h in by_corpus.values()), arch
     assert {"human-1k", "human", "human+zero-shot-gpt"} <= set(hyper["cross-encoder"])
+    # mixtures are compared with human at equal training: the same steps and batch size (the
+    # mixtures table's caption says so), and so are the negatives ablation's 2x2 cells
+    for arch, by_corpus in hyper.items():
+        for cell in ("human+zero-shot-gpt", "human+few-shot-sup-gemini", "human-corpus-negatives"):
+            same = ("steps", "batch_size")
+            assert [by_corpus[cell][k] for k in same] == [by_corpus["human"][k] for k in same], (arch, cell)
     assert {h["pos_weight"] for h in hyper["cross-encoder"].values()} == {7}
     assert {h["scale"] for h in hyper["bi-encoder"].values()} == {100}
     assert config["architectures"]["cross-encoder"]["random_baseline"] is True
