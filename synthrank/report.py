@@ -219,9 +219,9 @@ def claims_caption(
         "on an average: paired bootstrap over seeds and queries, "
         f"{significance.get('resamples', 2000)} resamples{correction}, p < {alpha}). "
         f"{EQUIVALENT} (averages): equivalent to that reference within ±{margin:g} of the measure "
-        f"(two one-sided tests on the same bootstrap, p < {alpha}: the {1 - 2 * alpha:.0%} interval of the "
-        "difference lies inside the margin); the CSV beside the table and results/significance/claims/ "
-        "hold each difference's confidence interval."
+        f"(two one-sided tests on the same bootstrap{correction}, p < {alpha}: the {1 - 2 * alpha:.0%} "
+        "interval of the difference lies inside the margin); results/significance/claims/ holds each "
+        "difference with its confidence interval."
     )
     if kinds:
         text += (

@@ -217,3 +217,30 @@ def test_references_of_the_thesis_grid() -> None:
     assert untuned == [("human", "untuned", "untuned"), ("gen", "human", "size"), ("gen", "untuned", "untuned")]
     # a reference the architecture is not trained on is no test
     assert grid.references(facets, ["gen-corpus-negatives"]) == []
+
+
+def test_tables_add_the_unseen_ood_average_per_architecture(tmp_path: Path) -> None:
+    # the bi-encoder's base model was trained on nq: its "OOD avg unseen" is fiqa alone; the
+    # cross-encoder's (no trained_on) is the whole OOD average
+    scores = {"nq/test": [0.25, 0.75], "fiqa/test": [0.5, 0.5]}
+    systems = {
+        "human": {c: ("out_of_domain", {1: v}) for c, v in scores.items()},
+        "gen": {c: ("out_of_domain", {1: [x + 0.125 for x in v]}) for c, v in scores.items()},
+    }
+    metric_entries = entries(tmp_path, systems, arch="bi") + entries(tmp_path, systems, arch="ce")
+    from synthrank.report import collect_scores
+
+    excluded = {"bi": ["nq"]}
+    refs = [("bi", "gen", "human", "size"), ("ce", "gen", "human", "size")]
+    tests = claims_tests(metric_entries, refs, excluded=excluded, resamples=200)
+    assert set(tests.loc[tests["arch"] == "bi", "unit"]) == {"nq/test", "fiqa/test", "OOD avg", "OOD avg unseen"}
+    assert "OOD avg unseen" not in set(tests.loc[tests["arch"] == "ce", "unit"])
+    rows = [("bi", "human"), ("bi", "gen"), ("ce", "human")]
+    table = effectiveness_table(
+        collect_scores(metric_entries), tests.iloc[:0], rows, list(scores), ["OOD"], tests, excluded
+    )
+    means = table["means"]
+    assert means.loc[("bi", "human"), "OOD avg"] == pytest.approx(0.5)
+    assert means.loc[("bi", "gen"), "OOD avg unseen"] == pytest.approx(0.625)  # fiqa alone
+    assert means.loc[("ce", "human"), "OOD avg unseen"] == pytest.approx(0.5)  # both collections
+    assert table["marks"].loc[("bi", "gen"), "OOD avg unseen"] == UP  # every replicate +0.125
