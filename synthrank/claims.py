@@ -41,7 +41,6 @@ coarsely (and, as any plug-in bootstrap of few units, a little low: by (S-1)/S);
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,8 +48,7 @@ import numpy as np
 import pandas as pd
 
 from synthrank.errors import SynthrankError
-from synthrank.io import read_json
-from synthrank.significance import holm, read_test_tables, write_tests
+from synthrank.significance import holm, per_seed_scores, read_test_tables, write_tests
 
 #: the tables' marks on an average column: better/worse (synthrank.report's UP/DOWN) and equivalent
 EQUIVALENT = "≈"
@@ -84,24 +82,6 @@ COLUMNS = [
 ]
 
 
-def per_seed_scores(entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str], pd.DataFrame]:
-    """(arch, corpus, collection) -> per-query scores of the collection's measure, one column per
-    seed (queries sorted)."""
-    grouped: dict[tuple[str, str, str], dict[Any, pd.Series]] = defaultdict(dict)
-    for entry in entries:
-        values = read_json(entry["path"]).get("per_query", {}).get(entry["metric"])
-        if not values:
-            raise SynthrankError(f"{entry['path']}: no per-query values for {entry['metric']} (re-run its evaluation)")
-        grouped[(entry["arch"], entry["corpus"], entry["collection"])][entry["seed"]] = pd.Series(values, dtype=float)
-    out = {}
-    for key, seeds in grouped.items():
-        frame = pd.concat(seeds, axis=1).sort_index()
-        if frame.isna().any().any():
-            raise SynthrankError(f"{key[0]}/{key[1]} on {key[2]}: seeds' metric files cover different queries")
-        out[key] = frame
-    return out
-
-
 def weights(rng: np.random.Generator, resamples: int, n: int) -> np.ndarray:
     """``resamples`` bootstrap draws of n units as weights (counts / n), one row per draw."""
     return rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float) / n
@@ -112,16 +92,28 @@ def _with_observed(draws: np.ndarray) -> np.ndarray:
     return np.vstack([np.full(draws.shape[1], 1.0 / draws.shape[1]), draws])
 
 
+def domain_average_columns(scores: pd.DataFrame, domain: str) -> dict[str, list[str]]:
+    """The average columns of a domain (``ID``/``OOD`` labels in ``scores["domain"]``) and the
+    collections each averages: ``{"ID avg": [...]}`` when the domain's collections share one
+    official measure, else one column per measure (``"ID avg mrr@10"``, ``"ID avg ndcg@10"``):
+    MRR@10 and nDCG@10 are different scales and are never averaged together."""
+    rows = scores.loc[scores["domain"] == domain, ["collection", "metric"]].drop_duplicates("collection")
+    by_metric: dict[str, list[str]] = {}
+    for collection, metric in rows.itertuples(index=False):
+        by_metric.setdefault(metric, []).append(collection)
+    if len(by_metric) == 1:
+        return {f"{domain} avg": next(iter(by_metric.values()))}
+    return {f"{domain} avg {metric}": cols for metric, cols in by_metric.items()}
+
+
 def domain_units(
     collections: Mapping[str, tuple[str, str]], excluded: Sequence[str] = ()
 ) -> dict[str, tuple[list[str], str]]:
     """The test units: every collection on its own, and each domain's average column(s) as the
-    tables name them (synthrank.report.domain_average_columns: one per measure where a domain
+    tables name them (:func:`domain_average_columns`: one per measure where a domain
     mixes measures); with ``excluded`` datasets (the base model's ``trained_on``), the out-of-domain
     averages again without the collections of those datasets (``"OOD avg unseen"``), where any is
     among them. ``collections``: collection -> (domain label ``ID``/``OOD``, its measure)."""
-    from synthrank.report import domain_average_columns
-
     units: dict[str, tuple[list[str], str]] = {c: ([c], metric) for c, (_, metric) in collections.items()}
     frame = pd.DataFrame([(c, d, m) for c, (d, m) in collections.items()], columns=["collection", "domain", "metric"])
     for domain in ("ID", "OOD"):

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from synthrank import tables
-from synthrank.claims import EQUIVALENT, UNSEEN, mark
+from synthrank.claims import EQUIVALENT, UNSEEN, domain_average_columns, mark
 from synthrank.errors import SynthrankError
 from synthrank.grid import REFERENCE_KINDS
 from synthrank.io import read_json
@@ -47,20 +47,6 @@ def _system(row: Mapping[str, Any]) -> str:
 def system_label(arch: str, corpus: str) -> str:
     """A table row's label: ``BM25``, or ``<arch> / <corpus>`` (corpus ``untuned``: the base model)."""
     return corpus if arch == "bm25" else f"{arch} / {corpus}"
-
-
-def domain_average_columns(scores: pd.DataFrame, domain: str) -> dict[str, list[str]]:
-    """The average columns of a domain (``ID``/``OOD`` labels in ``scores["domain"]``) and the
-    collections each averages: ``{"ID avg": [...]}`` when the domain's collections share one
-    official measure, else one column per measure (``"ID avg mrr@10"``, ``"ID avg ndcg@10"``):
-    MRR@10 and nDCG@10 are different scales and are never averaged together."""
-    rows = scores.loc[scores["domain"] == domain, ["collection", "metric"]].drop_duplicates("collection")
-    by_metric: dict[str, list[str]] = {}
-    for collection, metric in rows.itertuples(index=False):
-        by_metric.setdefault(metric, []).append(collection)
-    if len(by_metric) == 1:
-        return {f"{domain} avg": next(iter(by_metric.values()))}
-    return {f"{domain} avg {metric}": cols for metric, cols in by_metric.items()}
 
 
 def results_table(
