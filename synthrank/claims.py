@@ -83,8 +83,15 @@ COLUMNS = [
 
 
 def weights(rng: np.random.Generator, resamples: int, n: int) -> np.ndarray:
-    """``resamples`` bootstrap draws of n units as weights (counts / n), one row per draw."""
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float) / n
+    """``resamples`` bootstrap draws of n units as weights (counts / n), one row per draw.
+
+    Drawn as indices and counted (numpy's multinomial over n equal cells is ~40x slower at
+    13k queries: it draws a binomial per cell)."""
+    drawn = rng.integers(0, n, size=(resamples, n))
+    drawn += n * np.arange(resamples)[:, None]  # row r's draws counted in cells r*n..r*n+n-1
+    counts = np.bincount(drawn.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
+    counts /= n
+    return counts
 
 
 def _with_observed(draws: np.ndarray) -> np.ndarray:
@@ -152,9 +159,13 @@ def bootstrap(
                     "(re-run the evaluation)"
                 )
         query_w = _with_observed(weights(rng, resamples, len(index)))
+        # one product for every system's seeds: (1 + resamples) x seeds, each seed's mean over drawn queries
+        per_seed = query_w @ np.hstack([f.to_numpy() for _, f in members])
+        start = 0
         for s, f in members:
-            per_seed = query_w @ f.to_numpy()  # (1 + resamples) x seeds: each seed's mean over drawn queries
-            out[(s, collection)] = np.einsum("rs,rs->r", per_seed, seed_w[s])
+            block = per_seed[:, start : start + f.shape[1]]
+            start += f.shape[1]
+            out[(s, collection)] = np.einsum("rs,rs->r", block, seed_w[s])
     return out
 
 
