@@ -88,7 +88,8 @@ rule check_training:
         "../scripts/check_training.py"
 
 
-# Level 2's tolerance (synthrank.reproduce): the spread of each architecture's scores over seeds.
+# Level 2's tolerance (synthrank.reproduce): the spread of each architecture's scores over seeds,
+# pooled over its cells (reproduce.pool).
 rule seed_variance:
     input:
         [e["path"] for e in trained_entries()],
@@ -103,6 +104,7 @@ rule seed_variance:
         "../envs/evaluation.yaml"
     params:
         entries=trained_entries(),
+        pool=config["reproduce"]["pool"],
     script:
         "../scripts/seed_variance.py"
 

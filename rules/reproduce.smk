@@ -29,7 +29,7 @@ rule compare_tables:
 
 
 # Level 2: the retrained models' metric files against the bundle's, cell by cell, within the
-# tolerance its seed variance gives.
+# tolerance its seed variance gives; conclusive where the bundle's floor row lies outside it.
 rule compare_models:
     input:
         [e["path"] for e in reproduced_entries()],
@@ -45,6 +45,7 @@ rule compare_models:
         "../envs/evaluation.yaml"
     params:
         entries=reproduced_entries(),
+        floors=reproduced_floors(),
         bundle=REPRODUCE.get("bundle"),
         confidence=REPRODUCE["confidence"],
     script:

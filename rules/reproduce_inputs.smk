@@ -28,3 +28,16 @@ def reproduced_entries():
     return [
         e for e in trained_entries() if (e["arch"], e["corpus"], e["seed"]) in chosen
     ]
+
+
+def reproduced_floors():
+    """The metric entries of the floor rows (FLOORS) on the collections of the retrained cells,
+    read from the bundle: a cell is conclusive when its floor lies outside its tolerance.
+    """
+    cells = {(e["arch"], e["collection"]) for e in reproduced_entries()}
+    return [
+        e
+        for e in metric_entries()
+        if (e["arch"], e["collection"]) in cells
+        and e["corpus"] == FLOORS.get(e["arch"])
+    ]

@@ -1,4 +1,5 @@
-"""Level 2's verdict: each retrained cell against the bundle's numbers, within the seed variance."""
+"""Level 2's verdict: each retrained cell against the bundle's numbers, within the seed variance;
+conclusive where its floor lies outside the tolerance."""
 
 from synthrank.reproduce import compare_models
 from synthrank.step import run
@@ -6,7 +7,7 @@ from synthrank.step import run
 
 def main() -> None:
     p, o = snakemake.params, snakemake.output
-    compare_models(p.entries, p.bundle, p.confidence, o.csv, o.markdown)
+    compare_models(p.entries, p.floors, p.bundle, p.confidence, o.csv, o.markdown)
 
 
 run(snakemake, main)

@@ -1,11 +1,11 @@
-"""The seed variance of each architecture's scores per collection (level 2's tolerance)."""
+"""The seed variance of each architecture's scores, pooled over its cells (level 2's tolerance)."""
 
 from synthrank.reproduce import seed_variance
 from synthrank.step import run
 
 
 def main() -> None:
-    seed_variance(snakemake.params.entries, snakemake.output[0])
+    seed_variance(snakemake.params.entries, snakemake.output[0], snakemake.params.pool)
 
 
 run(snakemake, main)

@@ -214,9 +214,9 @@ def results_card(meta: Mapping[str, Any], seed_variance_csv: str = "", thesis: M
     if seed_variance_csv:
         out += ["", "## Seed variance", ""]
         out += [
-            "Level 2's tolerance: per architecture and test collection, the standard deviation over seeds "
-            "of the official measure, pooled over the corpora trained with more than one seed "
-            "(`results/significance/seed-variance.csv`):",
+            "Level 2's tolerance: the standard deviation over seeds of the official measure, pooled over "
+            "the cells (corpus x collection) of an architecture trained with more than one seed, on the "
+            "collections each row lists (`results/significance/seed-variance.csv`, `reproduce.pool`):",
             "",
             "```text",
             seed_variance_csv.rstrip(),

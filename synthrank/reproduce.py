@@ -13,13 +13,44 @@ them are ``results/reproduce/tables.md`` (rule ``compare_tables``) and ``results
 (rule ``compare_models``), which write the verdicts this command prints.
 
 **Level 2's tolerance** is measured by the workflow (rule ``seed_variance``,
-``results/significance/seed-variance.csv``, part of the bundle): per architecture and collection,
-the standard deviation of the official measure over seeds, pooled over the corpora trained with
-more than one seed (``df`` = the sum of seeds - 1). A cell's mean over ``m`` retrained seeds and the
-bundle's mean over the same seeds differ, if the retraining varies as a new seed would, with
-standard deviation ``s * sqrt(2 / m)``; the tolerance is that times Student's t quantile at
-``reproduce.confidence`` (default 0.95, two-sided) with ``df`` degrees of freedom. With no seed
-variance measured (one seed per cell) the tolerance is 0: only an exact match reproduces.
+``results/significance/seed-variance.csv``, part of the bundle): the standard deviation of the
+official measure over seeds, pooled over every cell (corpus x collection) of an architecture that
+was trained with more than one seed, ``s² = Σ (x - mean of its cell)² / df`` with ``df`` = the sum
+of (seeds - 1) over those cells. ``reproduce.pool`` says over what: ``architecture`` (the default)
+pools an architecture's cells on every collection that shares an official measure (one row per
+architecture and measure); ``collection`` pools only its corpora on one collection (one row per
+architecture and collection). A cell's mean over ``m`` retrained seeds and the bundle's mean over the
+same seeds differ, if the retraining varies as a new seed would, with standard deviation
+``s * sqrt(2 / m)``; the tolerance is that times Student's t quantile at ``reproduce.confidence``
+(default 0.95, two-sided) with ``df`` degrees of freedom. With no seed variance measured (one seed
+per cell) the tolerance is 0: only an exact match reproduces.
+
+*Why pool.* Each cell alone has ``seeds - 1`` degrees of freedom (1 in the demo, 2 in the thesis):
+its standard deviation is a guess, and Student's t at 1 or 2 df (12.7, 4.30) turns it into a
+tolerance wider than what training does, wide enough that an untrained model would pass. Pooling
+assumes what the seeds' role makes plausible: one architecture, trained by one recipe for its step
+budget, varies over seeds by about as much on every corpus and, for test collections of a similar
+size, on every collection, while the cells' means differ freely (each cell's own mean is removed;
+only the spread is shared). Where that fails, a cell noisier than the pool is found outside
+tolerance more often than ``1 - confidence`` (a false alarm, never a false pass), and a cell
+quieter than the pool gets a wider tolerance, which the floor check below catches when it is too
+wide to tell a trained model from an untrained one. *When not to pool over collections:* when the
+test collections differ much in size or kind (the thesis: TREC-COVID's 50 queries beside
+ArguAna's 1,406; the spread of a mean over queries shrinks with their number), one pooled spread is
+too wide for the large collections and too narrow for the small ones; ``pool: collection`` then
+estimates each collection's own (the thesis grid has ``df`` = 2 x its corpora per collection,
+enough). Never pooled: architectures (their recipes differ) and measures (their scales differ).
+
+**Verdicts.** A cell is *outside tolerance* when ``|difference| > tolerance``, whatever else holds.
+Within tolerance it is *reproduced* only if the tolerance discriminates: the cell is *conclusive*
+when the distance from the bundle's mean to its floor (:func:`synthrank.grid.floor_of`: the
+cross-encoder's random order of its candidates, the bi-encoder's untuned base model; the bundle's
+metric file of that row on the same collection) is larger than the tolerance, so that a retrained
+model that learned nothing (scoring the floor) would fall outside it. Otherwise the cell is
+*inconclusive*: its retrained mean is within tolerance, but so would the floor be; a cell whose
+architecture has no floor row configured is inconclusive too (nothing shows that its tolerance
+discriminates). ``synthrank reproduce models`` exits with 0 only if no cell is outside tolerance:
+every conclusive cell reproduced; inconclusive cells are counted in the summary line, not failed.
 """
 
 from __future__ import annotations
@@ -68,35 +99,46 @@ TABLES_TARGET = "results/reproduce/tables.md"
 MODELS_TARGET = "results/reproduce/models.md"
 #: a file in a reproduction folder that says it is one (only such a folder is emptied)
 MARKER = ".synthrank-reproduce"
-VARIANCE_COLUMNS = ("arch", "collection", "metric", "models", "seeds", "df", "pooled_std")
+#: the seed variance level 2's tolerance comes from (rule seed_variance), at its bundle path
+SEED_VARIANCE = "results/significance/seed-variance.csv"
+VARIANCE_COLUMNS = ("arch", "metric", "collections", "cells", "seeds", "df", "pooled_std")
+#: reproduce.pool: what one seed-variance row pools over (module docstring)
+POOLS = ("architecture", "collection")
+#: the verdicts of a level-2 cell, in the summary line's order
+VERDICTS = ("reproduced", "outside tolerance", "inconclusive")
 
 
 # ---------------------------------------------------------------- seed variance (rule seed_variance)
 
 
-def seed_variance(entries: Sequence[Mapping[str, Any]], out_csv: str) -> list[dict[str, Any]]:
-    """Per (architecture, collection): the pooled standard deviation over seeds of the official
-    measure. ``entries``: the metric entries of the trained models (as the tables read them)."""
+def seed_variance(
+    entries: Sequence[Mapping[str, Any]], out_csv: str, pool: str = "architecture"
+) -> list[dict[str, Any]]:
+    """The pooled standard deviation over seeds of the official measure (module docstring), one row
+    per architecture and measure (``pool="architecture"``) or per architecture and collection
+    (``pool="collection"``). ``entries``: the metric entries of the trained models (as the tables
+    read them). ``collections`` lists the collections a row pools, space-separated; ``cells``
+    counts the cells (corpus x collection) with more than one seed, the ones that give ``df``."""
     from synthrank.report import collect_scores
 
+    if pool not in POOLS:
+        raise SynthrankError(f"reproduce.pool: {pool!r} is not one of {', '.join(POOLS)}")
     scores = collect_scores(entries)
+    keys = ["arch", "metric"] if pool == "architecture" else ["arch", "collection", "metric"]
     rows = []
-    for (arch, collection, metric), group in scores.groupby(["arch", "collection", "metric"], sort=False):
-        squares, df, models, seeds = 0.0, 0, 0, 0
-        for _, cell in group.groupby("corpus", sort=False):
-            values = cell["score"].to_numpy(dtype=float)
-            seeds += len(values)
-            if len(values) > 1:
-                squares += float(((values - values.mean()) ** 2).sum())
-                df += len(values) - 1
-                models += 1
+    for _, group in scores.groupby(keys, sort=False):
+        # each cell's own mean removed: the squares of its deviations, its seeds - 1 degrees of freedom
+        cells = group.groupby(["corpus", "collection"], sort=False)["score"]
+        seeds = cells.count()
+        squares = float(((group["score"] - cells.transform("mean")) ** 2).sum())
+        df = int((seeds - 1).sum())
         rows.append(
             {
-                "arch": arch,
-                "collection": collection,
-                "metric": metric,
-                "models": models,
-                "seeds": seeds,
+                "arch": group["arch"].iloc[0],
+                "metric": group["metric"].iloc[0],
+                "collections": " ".join(dict.fromkeys(group["collection"])),
+                "cells": int((seeds > 1).sum()),
+                "seeds": int(seeds.sum()),
                 "df": df,
                 "pooled_std": round(math.sqrt(squares / df), 6) if df else 0.0,
             }
@@ -108,17 +150,24 @@ def seed_variance(entries: Sequence[Mapping[str, Any]], out_csv: str) -> list[di
     return rows
 
 
-def read_variance(path: str | os.PathLike[str]) -> dict[tuple[str, str], tuple[float, int]]:
-    """(arch, collection) -> (pooled std, degrees of freedom) of a seed-variance file."""
+def read_variance(path: str | os.PathLike[str]) -> dict[tuple[str, str, str], tuple[float, int]]:
+    """(arch, collection, metric) -> (pooled std, degrees of freedom) of a seed-variance file: each
+    row's value for every collection it pools."""
     try:
         with open(path, encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
         raise SynthrankError(f"{path}: cannot read the seed variance ({exc.strerror})") from None
     try:
-        return {(r["arch"], r["collection"]): (float(r["pooled_std"]), int(r["df"])) for r in rows}
-    except (KeyError, ValueError) as exc:
-        raise SynthrankError(f"{path}: not a seed-variance file (columns {', '.join(VARIANCE_COLUMNS)})") from exc
+        return {
+            (r["arch"], collection, r["metric"]): (float(r["pooled_std"]), int(r["df"]))
+            for r in rows
+            for collection in r["collections"].split()
+        }
+    except (KeyError, ValueError, AttributeError) as exc:
+        raise SynthrankError(
+            f"{path}: not a seed-variance file of this version (columns {', '.join(VARIANCE_COLUMNS)})"
+        ) from exc
 
 
 def tolerance(pooled_std: float, df: int, seeds: int, confidence: float) -> float:
@@ -129,6 +178,21 @@ def tolerance(pooled_std: float, df: int, seeds: int, confidence: float) -> floa
     from scipy.stats import t
 
     return float(t.ppf((1 + confidence) / 2, df) * pooled_std * math.sqrt(2 / seeds))
+
+
+def verdict(difference: float, bound: float, floor_distance: float | None) -> tuple[str, bool]:
+    """A cell's verdict and whether it is conclusive (module docstring): ``floor_distance`` is
+    ``|published - floor|`` (None: no floor row). A retrained model at its floor would differ from
+    the published mean by exactly that distance, so the cell is conclusive when that is outside
+    the tolerance."""
+    conclusive = floor_distance is not None and not _within(floor_distance, bound)
+    if not _within(difference, bound):
+        return "outside tolerance", conclusive
+    return ("reproduced" if conclusive else "inconclusive"), conclusive
+
+
+def _within(difference: float, bound: float) -> bool:
+    return abs(difference) <= bound + 1e-12  # a rounding error of the means is no difference
 
 
 # ---------------------------------------------------------------- cells (level 2)
@@ -161,30 +225,34 @@ def select_cells(models: Sequence[tuple[str, str, int]], patterns: Sequence[str]
 
 def compare_models(
     entries: Sequence[Mapping[str, Any]],
+    floors: Sequence[Mapping[str, Any]],
     bundle: str,
     confidence: float,
     out_csv: str,
     out_md: str,
 ) -> list[dict[str, Any]]:
     """Each cell (architecture, corpus, collection) of the retrained models against the bundle's
-    metric files of the same seeds; the verdict table as CSV and Markdown."""
+    metric files of the same seeds, and its distance to its floor (``floors``: the metric entries
+    of each architecture's floor row, read from the bundle; an architecture without one has no
+    floor); the verdict table (module docstring) as CSV and Markdown."""
     if not bundle:
         raise SynthrankError("reproduce.bundle is not set: run `synthrank reproduce models BUNDLE`")
-    variance = read_variance(Path(bundle) / "results/significance/seed-variance.csv")
+    variance = read_variance(Path(bundle) / SEED_VARIANCE)
+    floor_scores = {(f["arch"], f["collection"]): _score(_published(bundle, f), f["metric"]) for f in floors}
     cells: dict[tuple[str, str, str, str], list[tuple[float, float]]] = {}
     for entry in entries:
-        published = Path(bundle) / entry["path"]
-        if not published.is_file():
-            raise SynthrankError(f"{published}: missing: the bundle has no published value for {entry['path']}")
         key = (entry["arch"], entry["corpus"], entry["collection"], entry["metric"])
-        cells.setdefault(key, []).append((_score(published, entry["metric"]), _score(entry["path"], entry["metric"])))
+        pair = (_score(_published(bundle, entry), entry["metric"]), _score(entry["path"], entry["metric"]))
+        cells.setdefault(key, []).append(pair)
     rows = []
     for (arch, corpus, collection, metric), pairs in cells.items():
-        std, df = variance.get((arch, collection), (0.0, 0))
+        std, df = variance.get((arch, collection, metric), (0.0, 0))
         bound = tolerance(std, df, len(pairs), confidence)
         published = sum(p for p, _ in pairs) / len(pairs)
         reproduced = sum(r for _, r in pairs) / len(pairs)
-        diff = reproduced - published
+        floor = floor_scores.get((arch, collection))
+        distance = None if floor is None else abs(published - floor)
+        outcome, conclusive = verdict(reproduced - published, bound, distance)
         rows.append(
             {
                 "arch": arch,
@@ -194,33 +262,66 @@ def compare_models(
                 "seeds": len(pairs),
                 "published": round(published, 6),
                 "reproduced": round(reproduced, 6),
-                "difference": round(diff, 6),
+                "difference": round(reproduced - published, 6),
                 "tolerance": round(bound, 6),
-                "verdict": "reproduced" if abs(diff) <= bound + 1e-12 else "outside tolerance",
+                "floor": "" if floor is None else round(floor, 6),
+                "floor_distance": "" if distance is None else round(distance, 6),
+                "conclusive": conclusive,
+                "verdict": outcome,
             }
         )
     with atomic_write(out_csv) as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["verdict"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    bad = sum(r["verdict"] != "reproduced" for r in rows)
+    with atomic_write(out_md) as handle:
+        handle.write(models_markdown(rows, confidence))
+    return rows
+
+
+def summary(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Level 2's summary line: the cells per verdict."""
+    counts = {name: sum(r["verdict"] == name for r in rows) for name in VERDICTS}
+    cells = f"{len(rows)} cell{'' if len(rows) == 1 else 's'}"
+    return f"# Level 2: {cells}: " + ", ".join(f"{n} {name}" for name, n in counts.items())
+
+
+def models_markdown(rows: Sequence[Mapping[str, Any]], confidence: float) -> str:
     lines = [
-        f"# Level 2: {len(rows) - bad} of {len(rows)} cells reproduced",
+        summary(rows),
         "",
-        f"Retrained from the released corpora; each cell's mean over the seeds retrained against the bundle's "
-        f"mean over the same seeds; tolerance: the seed variance the workflow measured, at confidence {confidence}.",
+        "Retrained from the released corpora; each cell's mean over the seeds retrained against the bundle's "
+        f"mean over the same seeds; tolerance: the pooled seed variance the workflow measured, at confidence "
+        f"{confidence}. A cell is conclusive when its distance to its floor (a random order of a cross-encoder's "
+        "candidates, a bi-encoder's untuned model) exceeds the tolerance; within tolerance, an inconclusive cell "
+        "is not called reproduced, since its floor would be within it too.",
         "",
-        "| model | collection | metric | seeds | published | reproduced | difference | tolerance | verdict |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| model | collection | metric | seeds | published | reproduced | difference | tolerance | floor "
+        "| conclusive | verdict |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
+        floor = "no floor" if r["floor"] == "" else f"{r['floor']:.4f}"
         lines.append(
             f"| {r['arch']} / {r['corpus']} | {r['collection']} | {r['metric']} | {r['seeds']} | {r['published']:.4f} "
-            f"| {r['reproduced']:.4f} | {r['difference']:+.4f} | {r['tolerance']:.4f} | {r['verdict']} |"
+            f"| {r['reproduced']:.4f} | {r['difference']:+.4f} | {r['tolerance']:.4f} | {floor} "
+            f"| {'yes' if r['conclusive'] else 'no'} | {r['verdict']} |"
         )
-    with atomic_write(out_md) as handle:
-        handle.write("\n".join(lines) + "\n")
-    return rows
+    return "\n".join(lines) + "\n"
+
+
+def exit_status(models_csv: str | os.PathLike[str]) -> int:
+    """Level 2's exit status from its verdict table: 1 if a cell is outside tolerance, else 0 (every
+    conclusive cell reproduced; an inconclusive cell is counted in the summary, not failed)."""
+    with open(models_csv, encoding="utf-8", newline="") as handle:
+        return 1 if any(r["verdict"] == "outside tolerance" for r in csv.DictReader(handle)) else 0
+
+
+def _published(bundle: str, entry: Mapping[str, Any]) -> Path:
+    published = Path(bundle) / entry["path"]
+    if not published.is_file():
+        raise SynthrankError(f"{published}: missing: the bundle has no published value for {entry['path']}")
+    return published
 
 
 def _score(path: str | os.PathLike[str], metric: str) -> float:
@@ -456,7 +557,8 @@ def tables(source: str, workdir: str, cores: int, args: Sequence[str] = ()) -> i
 def models(
     source: str, workdir: str, cores: int, cells: Sequence[str], corpora: str | None, args: Sequence[str]
 ) -> int:
-    """Level 2; returns the exit status (0: every cell within tolerance)."""
+    """Level 2; returns the exit status (0: no cell outside tolerance, i.e. every conclusive cell
+    reproduced; an inconclusive cell does not fail it)."""
     snakefile, bundle = _snakefile(), _results_bundle(source)
     releases = corpus_releases(bundle, source, corpora)
     config = yaml.safe_load((bundle / CONFIG).read_text(encoding="utf-8"))
@@ -472,8 +574,7 @@ def models(
     if rc or _dry(args):
         return rc
     print((folder / MODELS_TARGET).read_text(encoding="utf-8"))
-    with open(folder / "results/reproduce/models.csv", encoding="utf-8", newline="") as handle:
-        return 0 if all(r["verdict"] == "reproduced" for r in csv.DictReader(handle)) else 1
+    return exit_status(folder / "results/reproduce/models.csv")
 
 
 def everything(configfile: str, cores: int, yes: bool, args: Sequence[str], ask: Callable[[str], str] = input) -> int:

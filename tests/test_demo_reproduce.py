@@ -1,8 +1,9 @@
 """The three reproduction levels on the demo, as a reviewer runs them: a results bundle (and a
 checkpoint bundle) made from the session's finished demo, then, in a fresh copy of the repository's
 files, level 1 (every table rebuilt from the bundle, byte for byte) and level 2 (one trained model
-retrained from the released corpora, and the whole default plan as a dry run) with the Makefile's
-commands; level 3's estimate and confirmation prompt in the finished demo.
+retrained from the released corpora, each cell conclusive or not against its floor, and the whole
+default plan as a dry run) with the Makefile's commands; level 3's estimate and confirmation prompt
+in the finished demo.
 
 Cost: no second demo. The bundles are made in a hard-linked copy of the demo (4 jobs); level 1 runs
 the results rules only (17 jobs); level 2 retrains one bi-encoder (about 14 jobs, ingestion included).
@@ -105,8 +106,13 @@ def test_bundles_verify_and_load_offline(released: Path) -> None:
     assert "results/ledgers/demo-cooking/zero-shot-smollm2.jsonl" in {r["path"] for r in rows}
     meta = json.loads((folder / "metadata.json").read_text())
     assert set(meta["corpora"]) == {"human", "zero-shot-smollm2"}
-    variance = (folder / "results/significance/seed-variance.csv").read_text().splitlines()
-    assert len(variance) == 1 + 2 * 2 and all(float(line.split(",")[-1]) > 0 for line in variance[1:])
+    with open(folder / "results/significance/seed-variance.csv", newline="") as handle:
+        variance = list(csv.DictReader(handle))
+    # pooled per architecture (reproduce.pool's default) over its 2 corpora x 2 collections, 1 df each
+    assert [(v["arch"], v["metric"], set(v["collections"].split()), v["df"]) for v in variance] == [
+        (arch, "ndcg@10", {"demo-cooking/test", "demo-astronomy/test"}, "4") for arch in ("cross-encoder", "bi-encoder")
+    ]
+    assert all(float(v["pooled_std"]) > 0 for v in variance)
     code = (
         "import datasets, sentence_transformers as st;"
         f"print(len(datasets.load_dataset('{BUNDLE}', split='train')));"
@@ -144,7 +150,11 @@ def test_level_1_tables_byte_for_byte_in_a_fresh_copy(released: Path, clone: Pat
 def test_level_2_retrains_one_model_from_the_released_corpora(released: Path, clone: Path) -> None:
     done = make(clone, "reproduce-models", f"BUNDLE={released / BUNDLE}", f"CELLS={CELL}")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "# Level 2: 2 of 2 cells reproduced" in done.stdout
+    summary = re.search(
+        r"# Level 2: 2 cells: (\d+) reproduced, (\d+) outside tolerance, (\d+) inconclusive", done.stdout
+    )
+    assert summary, done.stdout[-3000:]
+    assert "| tolerance | floor | conclusive | verdict |" in done.stdout
     ran = jobs(done.stderr)
     assert ran["corpus_from_release"] == 1 and ran["train_bi_encoder"] == 1 and ran["compare_models"] == 1
     assert not {"generated_corpus", "human_corpus", "train_cross_encoder", "fetch_llm_gguf"} & set(ran)
@@ -156,6 +166,15 @@ def test_level_2_retrains_one_model_from_the_released_corpora(released: Path, cl
     ]
     for row in rows:  # a CPU retrains bit for bit; the tolerance is the measured seed variance's
         assert float(row["tolerance"]) > 0 and abs(float(row["difference"])) <= float(row["tolerance"])
+        # conclusive where the bundle's untuned model (the bi-encoder's floor) lies outside the tolerance
+        published, floor, tolerance = float(row["published"]), float(row["floor"]), float(row["tolerance"])
+        distance = float(row["floor_distance"])
+        assert distance == pytest.approx(abs(published - floor), abs=2e-6)
+        if abs(distance - tolerance) > 1e-5:  # the CSV's 6 decimals decide no closer call
+            assert row["conclusive"] == str(distance > tolerance)
+        assert row["verdict"] == ("reproduced" if row["conclusive"] == "True" else "inconclusive")
+    counts = [sum(r["verdict"] == v for r in rows) for v in ("reproduced", "outside tolerance", "inconclusive")]
+    assert [int(n) for n in summary.groups()] == counts
 
 
 def test_level_2_default_plan_is_the_whole_grid_without_generation(released: Path, clone: Path) -> None:

@@ -20,35 +20,81 @@ from synthrank.errors import SynthrankError
 from .conftest import REPO
 
 
-def metric(path: str | Path, value: float) -> str:
+def metric(path: str | Path, value: float, name: str = "ndcg@10") -> str:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps({"metrics": {"ndcg@10": value}}))
+    Path(path).write_text(json.dumps({"metrics": {name: value}}))
     return str(path)
 
 
-def entry(path: str, arch: str, corpus: str, seed: int, collection: str = "cook/test") -> dict[str, Any]:
-    return {"path": path, "arch": arch, "corpus": corpus, "seed": seed, "collection": collection, "metric": "ndcg@10"}
+def entry(
+    path: str, arch: str, corpus: str, seed: int, collection: str = "cook/test", measure: str = "ndcg@10"
+) -> dict[str, Any]:
+    return {"path": path, "arch": arch, "corpus": corpus, "seed": seed, "collection": collection, "metric": measure}
 
 
 SCORES = {("human", 1): 0.50, ("human", 2): 0.60, ("zs", 1): 0.40, ("zs", 2): 0.44}
+#: (arch, corpus, collection, measure) -> the scores of its seeds
+GRID = {
+    ("ce", "human", "cook/test", "ndcg@10"): [0.50, 0.60],  # squares about the mean 0.005, 1 df
+    ("ce", "zs", "cook/test", "ndcg@10"): [0.40, 0.44],  # 0.0008, 1 df
+    ("ce", "single", "cook/test", "ndcg@10"): [0.30],  # one seed: no variance, no df
+    ("ce", "human", "astro/test", "ndcg@10"): [0.70, 0.66],  # 0.0008, 1 df
+    ("ce", "zs", "astro/test", "ndcg@10"): [0.30, 0.31, 0.35],  # mean 0.32: 0.0004 + 0.0001 + 0.0009, 2 df
+    ("ce", "human", "marco/dev", "mrr@10"): [0.30, 0.32],  # another measure: 0.0002, 1 df
+    ("bi", "human", "cook/test", "ndcg@10"): [0.70],
+}
 
 
-def test_seed_variance_pools_the_corpora(tmp_path: Path) -> None:
-    entries = [entry(metric(tmp_path / f"{c}{s}.json", v), "ce", c, s) for (c, s), v in SCORES.items()]
-    entries.append(entry(metric(tmp_path / "one.json", 0.3), "ce", "single", 1))  # one seed: no variance
-    entries.append(entry(metric(tmp_path / "bi.json", 0.7), "bi", "human", 1))
-    rows = reproduce.seed_variance(entries, str(tmp_path / "v.csv"))
-    # (0.05^2 * 2 + 0.02^2 * 2) / (1 + 1) degrees of freedom
-    expected = math.sqrt((0.05**2 * 2 + 0.02**2 * 2) / 2)
-    assert rows[0] == {
-        "arch": "ce", "collection": "cook/test", "metric": "ndcg@10", "models": 2, "seeds": 5, "df": 2,
-        "pooled_std": round(expected, 6),
-    }  # fmt: skip
-    assert rows[1]["df"] == 0 and rows[1]["pooled_std"] == 0.0
+def grid_entries(folder: Path) -> list[dict[str, Any]]:
+    return [
+        entry(metric(folder / f"{a}-{c}-{col.replace('/', '-')}-{s}.json", v, m), a, c, s, col, m)
+        for (a, c, col, m), values in GRID.items()
+        for s, v in enumerate(values, 1)
+    ]
+
+
+def test_seed_variance_pools_the_cells_of_an_architecture(tmp_path: Path) -> None:
+    rows = reproduce.seed_variance(grid_entries(tmp_path), str(tmp_path / "v.csv"))
+    # ndcg@10 over both collections: (0.005 + 0.0008 + 0.0008 + 0.0014) / (1 + 1 + 1 + 2) = 0.0016
+    assert rows == [
+        {"arch": "ce", "metric": "ndcg@10", "collections": "cook/test astro/test", "cells": 4, "seeds": 10, "df": 5,
+         "pooled_std": 0.04},
+        {"arch": "ce", "metric": "mrr@10", "collections": "marco/dev", "cells": 1, "seeds": 2, "df": 1,
+         "pooled_std": round(math.sqrt(0.0002), 6)},
+        {"arch": "bi", "metric": "ndcg@10", "collections": "cook/test", "cells": 0, "seeds": 1, "df": 0,
+         "pooled_std": 0.0},
+    ]  # fmt: skip
     assert reproduce.read_variance(tmp_path / "v.csv") == {
-        ("ce", "cook/test"): (round(expected, 6), 2),
-        ("bi", "cook/test"): (0.0, 0),
+        ("ce", "cook/test", "ndcg@10"): (0.04, 5),
+        ("ce", "astro/test", "ndcg@10"): (0.04, 5),
+        ("ce", "marco/dev", "mrr@10"): (round(math.sqrt(0.0002), 6), 1),
+        ("bi", "cook/test", "ndcg@10"): (0.0, 0),
     }
+    # the pooled tolerance: t(0.975, 5 df) = 2.570582 times 0.04 times sqrt(2 / m) for m seeds retrained
+    std, df = reproduce.read_variance(tmp_path / "v.csv")[("ce", "astro/test", "ndcg@10")]
+    assert reproduce.tolerance(std, df, 2, 0.95) == pytest.approx(2.570582 * 0.04, abs=1e-6)
+    assert reproduce.tolerance(std, df, 1, 0.95) == pytest.approx(2.570582 * 0.04 * math.sqrt(2), abs=1e-6)
+    assert reproduce.tolerance(std, df, 2, 0.99) == pytest.approx(4.032143 * 0.04, abs=1e-6)
+
+
+def test_seed_variance_per_collection(tmp_path: Path) -> None:
+    rows = reproduce.seed_variance(grid_entries(tmp_path), str(tmp_path / "v.csv"), pool="collection")
+    assert [(r["collections"], r["metric"], r["cells"], r["df"], r["pooled_std"]) for r in rows] == [
+        ("cook/test", "ndcg@10", 2, 2, round(math.sqrt(0.0058 / 2), 6)),
+        ("astro/test", "ndcg@10", 2, 3, round(math.sqrt(0.0022 / 3), 6)),
+        ("marco/dev", "mrr@10", 1, 1, round(math.sqrt(0.0002), 6)),
+        ("cook/test", "ndcg@10", 0, 0, 0.0),
+    ]
+    # cooking's own: t(0.975, 2 df) = 4.302653 times 0.053852 for two seeds
+    std, df = reproduce.read_variance(tmp_path / "v.csv")[("ce", "cook/test", "ndcg@10")]
+    assert reproduce.tolerance(std, df, 2, 0.95) == pytest.approx(4.302653 * math.sqrt(0.0029), abs=1e-5)
+    with pytest.raises(SynthrankError, match=r"^reproduce.pool: 'corpus' is not one of architecture, collection$"):
+        reproduce.seed_variance(grid_entries(tmp_path), str(tmp_path / "v.csv"), pool="corpus")
+    (tmp_path / "old.csv").write_text(
+        "arch,collection,metric,models,seeds,df,pooled_std\nce,cook/test,ndcg@10,2,4,2,0.1\n"
+    )
+    with pytest.raises(SynthrankError, match=r"old.csv: not a seed-variance file of this version"):
+        reproduce.read_variance(tmp_path / "old.csv")
 
 
 def test_tolerance_is_students_t_times_the_spread_of_a_difference_of_means() -> None:
@@ -73,39 +119,116 @@ def test_select_cells() -> None:
         reproduce.select_cells(MODELS, ["ce/human", "ce"])
 
 
+VARIANCE = "arch,metric,collections,cells,seeds,df,pooled_std\n{arch},ndcg@10,cook/test astro/test,4,8,4,{std}\n"
+#: t(0.975, 4 df) = 2.776445: two seeds' tolerance is 2.776445 x s
+T4 = 2.776445
+
+
+def level_2_bundle(root: Path, arch: str, std: float, floor: str, floor_score: float) -> tuple[Path, dict[str, Any]]:
+    """A bundle with a pooled seed variance of ``std`` (4 df) and ``arch``'s floor row on cook/test."""
+    published = root / "bundle"
+    metric(published / "results/significance/seed-variance.csv", 0)  # its folder
+    (published / "results/significance/seed-variance.csv").write_text(VARIANCE.format(arch=arch, std=std))
+    path = f"results/metrics/cook/test/{arch}/{floor}.json"
+    metric(published / path, floor_score)
+    return published, entry(path, arch, floor, 0)
+
+
 def test_compare_models_gives_a_verdict_per_cell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    published = tmp_path / "bundle"
-    (published / "results/significance").mkdir(parents=True)
-    (published / "results/significance/seed-variance.csv").write_text(
-        "arch,collection,metric,models,seeds,df,pooled_std\nce,cook/test,ndcg@10,2,4,2,0.01\n"
-    )
+    published, floor = level_2_bundle(tmp_path, "ce", 0.01, "random", 0.20)
     monkeypatch.chdir(tmp_path)
     entries = []
     for (corpus, seed), value in SCORES.items():
         path = f"results/metrics/cook/test/ce/cook/{corpus}/seed{seed}.json"
         metric(published / path, value)
-        # human: reproduced within the tolerance (4.30 * 0.01 = 0.043 for two seeds); zs: 0.1 off
+        # human: reproduced within the tolerance (2.776 * 0.01 = 0.028 for two seeds); zs: 0.1 off
         metric(path, value + (0.01 if corpus == "human" else 0.1))
         entries.append(entry(path, "ce", corpus, seed))
-    rows = reproduce.compare_models(entries, str(published), 0.95, "m.csv", "m.md")
-    assert [(r["corpus"], r["seeds"], r["verdict"]) for r in rows] == [
-        ("human", 2, "reproduced"),
-        ("zs", 2, "outside tolerance"),
+    rows = reproduce.compare_models(entries, [floor], str(published), 0.95, "m.csv", "m.md")
+    assert [(r["corpus"], r["seeds"], r["conclusive"], r["verdict"]) for r in rows] == [
+        ("human", 2, True, "reproduced"),
+        ("zs", 2, True, "outside tolerance"),
     ]
-    assert rows[0]["published"] == 0.55 and rows[0]["difference"] == 0.01 and rows[0]["tolerance"] == 0.043027
+    assert rows[0]["published"] == 0.55 and rows[0]["difference"] == 0.01 and rows[0]["tolerance"] == 0.027764
+    assert rows[0]["floor"] == 0.2 and rows[0]["floor_distance"] == 0.35
     text = Path("m.md").read_text()
-    assert text.startswith("# Level 2: 1 of 2 cells reproduced")
-    assert "| ce / zs | cook/test | ndcg@10 | 2 | 0.4200 | 0.5200 | +0.1000 | 0.0430 | outside tolerance |" in text
+    assert text.startswith("# Level 2: 2 cells: 1 reproduced, 1 outside tolerance, 0 inconclusive\n")
+    assert "| tolerance | floor | conclusive | verdict |" in text
+    assert (
+        "| ce / zs | cook/test | ndcg@10 | 2 | 0.4200 | 0.5200 | +0.1000 | 0.0278 | 0.2000 | yes | outside tolerance |"
+        in text
+    )
     with open("m.csv", newline="") as handle:
-        assert [r["verdict"] for r in csv.DictReader(handle)] == ["reproduced", "outside tolerance"]
+        assert [(r["conclusive"], r["verdict"]) for r in csv.DictReader(handle)] == [
+            ("True", "reproduced"),
+            ("True", "outside tolerance"),
+        ]
+    assert reproduce.exit_status("m.csv") == 1
     with pytest.raises(
         SynthrankError, match=r"bundle/results/metrics/other.json: missing: the bundle has no published"
     ):
         reproduce.compare_models(
-            [entry(metric("results/metrics/other.json", 0.1), "ce", "x", 1)], str(published), 0.95, "a", "b"
+            [entry(metric("results/metrics/other.json", 0.1), "ce", "x", 1)], [floor], str(published), 0.95, "a", "b"
         )
+    with pytest.raises(SynthrankError, match=r"bundle/results/metrics/cook/test/ce/nothing.json: missing"):
+        reproduce.compare_models(entries, [entry("results/metrics/cook/test/ce/nothing.json", "ce", "nothing", 0)],
+                                 str(published), 0.95, "a", "b")  # fmt: skip
     with pytest.raises(SynthrankError, match=r"^reproduce.bundle is not set"):
-        reproduce.compare_models(entries, "", 0.95, "a", "b")
+        reproduce.compare_models(entries, [floor], "", 0.95, "a", "b")
+
+
+def untrained_reproduction(tmp_path: Path, std: float) -> list[dict[str, Any]]:
+    """A bi-encoder trained well above its untuned start (0.90 and 0.92 against 0.85), "reproduced"
+    by its untrained start: each retrained seed scores what the untuned model scores."""
+    published, floor = level_2_bundle(tmp_path, "bi", std, "untuned", 0.85)
+    entries = []
+    for seed, value in ((1, 0.90), (2, 0.92)):
+        path = f"results/metrics/cook/test/bi/cook/human/seed{seed}.json"
+        metric(published / path, value)
+        metric(path, 0.85)
+        entries.append(entry(path, "bi", "human", seed))
+    return reproduce.compare_models(entries, [floor], str(published), 0.95, "m.csv", "m.md")
+
+
+def test_a_model_replaced_by_its_untrained_start_is_not_reproduced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # a seed spread of 0.01: tolerance 0.0278, narrower than the 0.06 from the published 0.91 to the floor
+    [row] = untrained_reproduction(tmp_path, 0.01)
+    assert (row["difference"], row["floor_distance"], row["conclusive"]) == (-0.06, 0.06, True)
+    assert row["verdict"] == "outside tolerance" and reproduce.exit_status("m.csv") == 1
+    # a spread of 0.05: tolerance 0.139, wider than 0.06: the floor would pass, so the cell is no evidence
+    [row] = untrained_reproduction(tmp_path, 0.05)
+    assert row["tolerance"] == pytest.approx(T4 * 0.05, abs=1e-6) and not row["conclusive"]
+    assert row["verdict"] == "inconclusive" and reproduce.exit_status("m.csv") == 0
+    text = Path("m.md").read_text()
+    assert text.startswith("# Level 2: 1 cell: 0 reproduced, 0 outside tolerance, 1 inconclusive\n")
+    assert (
+        "| bi / human | cook/test | ndcg@10 | 2 | 0.9100 | 0.8500 | -0.0600 | 0.1388 | 0.8500 | no | inconclusive |"
+        in text
+    )
+
+
+def test_verdicts() -> None:
+    assert reproduce.verdict(0.01, 0.03, 0.2) == ("reproduced", True)
+    assert reproduce.verdict(-0.05, 0.03, 0.2) == ("outside tolerance", True)
+    assert reproduce.verdict(0.01, 0.3, 0.2) == ("inconclusive", False)
+    assert reproduce.verdict(0.5, 0.3, 0.2) == ("outside tolerance", False)  # outside is outside, floor or not
+    assert reproduce.verdict(0.01, 0.2, 0.2) == ("inconclusive", False)  # the floor on the bound would pass
+    assert reproduce.verdict(0.0, 0.0, 0.0) == ("inconclusive", False)  # a cell at its floor
+    assert reproduce.verdict(0.0, 0.03, None) == ("inconclusive", False)  # no floor: nothing shows it discriminates
+
+
+def test_a_cell_without_a_floor_is_inconclusive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    published, _ = level_2_bundle(tmp_path, "ce", 0.01, "random", 0.2)
+    monkeypatch.chdir(tmp_path)
+    path = "results/metrics/cook/test/ce/cook/human/seed1.json"
+    metric(published / path, 0.5)
+    metric(path, 0.5)
+    [row] = reproduce.compare_models([entry(path, "ce", "human", 1)], [], str(published), 0.95, "m.csv", "m.md")
+    assert (row["floor"], row["floor_distance"], row["conclusive"], row["verdict"]) == ("", "", False, "inconclusive")
+    assert "| 0.0393 | no floor | no | inconclusive |" in Path("m.md").read_text()
 
 
 def test_csv_differences_name_row_and_column() -> None:
@@ -272,7 +395,7 @@ def test_a_reproduction_folder_is_emptied_only_if_it_is_one(tmp_path: Path) -> N
 
 def test_config_reproduce_defaults_and_reserved_corpus_names(demo_config: dict) -> None:
     config = json.loads(json.dumps(demo_config))
-    assert config["reproduce"] == {"cells": [], "confidence": 0.95}
+    assert config["reproduce"] == {"cells": [], "confidence": 0.95, "pool": "architecture"}
     config["corpora"]["results"] = {"paradigm": "human"}
     with pytest.raises(
         SynthrankError, match=r"corpora.results: the name is taken by results/release/<dataset>/results/"
