@@ -106,6 +106,7 @@ def bundle_inputs(wildcards):
         "run": bundled_runs(),
         "metrics": bundled_metrics(),
         "significance": [f"results/significance/{arch}.csv" for arch in ARCHS]
+        + claims_files(ARCHS)
         + floor_test_files(ARCHS)
         + [SEED_VARIANCE],
         "table": [p for p in published if p.startswith("results/tables/")],

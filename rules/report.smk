@@ -6,11 +6,15 @@
 include: "report_inputs.smk"
 
 
+# Per collection (ranx's paired test), and the claims' unit (synthrank.claims): every collection
+# and domain average against every reference, by a paired bootstrap over seeds and queries, with
+# the difference's interval and the equivalence test.
 rule significance_tests:
     input:
         lambda wildcards: [e["path"] for e in arch_entries(wildcards.arch)],
     output:
-        "results/significance/{arch}.csv",
+        tests="results/significance/{arch}.csv",
+        claims="results/significance/claims/{arch}.csv",
     log:
         "logs/significance_tests/{arch}.log",
     benchmark:
@@ -21,9 +25,16 @@ rule significance_tests:
     params:
         entries=lambda wildcards: arch_entries(wildcards.arch),
         references=lambda wildcards: arch_references(wildcards.arch),
+        claims=lambda wildcards: claims_references(wildcards.arch),
+        trained_on=lambda wildcards: {
+            wildcards.arch: grid.trained_on(ARCHS[wildcards.arch])
+        },
         test=SIGNIFICANCE["test"],
         alpha=SIGNIFICANCE["alpha"],
         correction=SIGNIFICANCE["correction"],
+        margin=SIGNIFICANCE["equivalence_margin"],
+        resamples=SIGNIFICANCE["resamples"],
+        seed=SIGNIFICANCE["bootstrap_seed"],
     script:
         "../scripts/significance_tests.py"
 
@@ -102,6 +113,7 @@ rule overview_table:
     input:
         metrics=metric_files(),
         floor=floor_test_files(ARCHS),
+        claims=claims_files(ARCHS),
     output:
         **table_outputs("overview"),
     log:
@@ -116,8 +128,8 @@ rule overview_table:
         order=system_order(),
         seeds=len(SEEDS),
         significance=SIGNIFICANCE,
-        caption="Effectiveness (each collection's official measure; mean over seeds) "
-        "of rankers fine-tuned on each passage corpus, in-domain (ID) and out-of-domain (OOD).",
+        trained_on=TRAINED_ON,
+        caption=overview_caption(),
     script:
         "../scripts/overview_table.py"
 
@@ -126,6 +138,7 @@ rule effectiveness_table:
     input:
         metrics=lambda wildcards: [e["path"] for e in table_entries(wildcards.table)],
         tests=lambda wildcards: table_tests(wildcards.table),
+        claims=lambda wildcards: claims_files(table_archs(wildcards.table)),
         floor=lambda wildcards: floor_test_files(table_archs(wildcards.table)),
     output:
         **table_outputs("{table}"),
@@ -143,6 +156,7 @@ rule effectiveness_table:
         table=table_params,
         seeds=len(SEEDS),
         significance=SIGNIFICANCE,
+        trained_on=TRAINED_ON,
         caption=lambda wildcards: table_params(wildcards)["caption"],
     script:
         "../scripts/effectiveness_table.py"

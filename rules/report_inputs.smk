@@ -6,7 +6,7 @@ from dataclasses import asdict
 from synthrank import grid
 from synthrank.checks import dense_checked, dense_settings
 from synthrank.cost_measured import cost_caption
-from synthrank.report import system_label, table_caption
+from synthrank.report import overview_table_caption, system_label, table_caption
 
 FACETS = grid.corpus_facets(
     config["corpora"], TRAIN.get("max_queries"), grid.default_negatives(config)
@@ -26,6 +26,10 @@ DOMAINS = {"ID": "in_domain", "OOD": "out_of_domain"}
 # each architecture's floor row (random order of the candidates, or the untuned model; None: none)
 FLOORS = {arch: grid.floor_of(spec) for arch, spec in ARCHS.items()}
 TRAINING_CHECK = ["results/checks/training.json", "results/checks/training.md"]
+# each architecture's base-model training sets (the tables' "OOD avg unseen"), where it names any
+TRAINED_ON = {
+    arch: grid.trained_on(spec) for arch, spec in ARCHS.items() if grid.trained_on(spec)
+}
 
 
 def report_targets():
@@ -160,6 +164,54 @@ def arch_references(arch):
     return {c: r for c, r in REFERENCES.items() if c in trained and r in trained}
 
 
+def claims_references(arch):
+    """(arch, corpus, reference, kind) of every claims test of an architecture (synthrank.grid.references)."""
+    untuned = grid.floor_of(ARCHS[arch]) == "untuned"
+    return [
+        [arch, *test]
+        for test in grid.references(FACETS, grid.arch_corpora(config, arch), untuned)
+    ]
+
+
+def claims_files(archs):
+    """The claims tests (synthrank.claims) of these architectures."""
+    return [f"results/significance/claims/{arch}.csv" for arch in archs]
+
+
+def claims_kinds(archs, rows=None):
+    """The second-reference kinds some test of these architectures has (among ``rows``, (arch,
+    corpus) pairs, if given), in synthrank.grid.REFERENCE_KINDS order."""
+    kinds = {
+        kind
+        for arch in archs
+        for _, corpus, _, kind in claims_references(arch)
+        if rows is None or (arch, corpus) in rows
+    }
+    return [k for k in grid.REFERENCE_KINDS if k in kinds and k != "size"]
+
+
+def unseen_caption_data(has_ood):
+    """The ``unseen`` argument of report.table_caption: None without an OOD average, else arch ->
+    its trained_on datasets that are OOD collections of this config."""
+    if not has_ood:
+        return None
+    ood = {c["dataset"] for d, c in test_collections() if d == "out_of_domain"}
+    return {
+        arch: [d for d in ds if d in ood]
+        for arch, ds in TRAINED_ON.items()
+        if any(d in ood for d in ds)
+    }
+
+
+def overview_caption():
+    return overview_table_caption(
+        "Effectiveness (each collection's official measure; mean over seeds) of rankers fine-tuned "
+        "on each passage corpus, in-domain (ID) and out-of-domain (OOD).",
+        SIGNIFICANCE,
+        unseen_caption_data(bool(config["evaluation"]["out_of_domain"])),
+    )
+
+
 def metric_files():
     """Every metric file of the grid (the tables' and figures' input)."""
     return [entry["path"] for entry in metric_entries()]
@@ -214,7 +266,16 @@ def table_params(wildcards):
             for a, c in spec.rows
         },
         "caption": table_caption(
-            spec.title, len(SEEDS), SIGNIFICANCE, spec.empty, spec.note
+            spec.title,
+            len(SEEDS),
+            SIGNIFICANCE,
+            spec.empty,
+            spec.note,
+            kinds=claims_kinds(table_archs(wildcards.table), set(spec.rows)),
+            absent=[
+                k for k in grid.REFERENCE_KINDS[1:] if k not in claims_kinds(ARCHS)
+            ],
+            unseen=unseen_caption_data("OOD" in spec.averages),
         ),
     }
 

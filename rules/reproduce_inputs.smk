@@ -12,6 +12,7 @@ def rebuilt_results():
     return (
         report_targets()
         + [f"results/significance/{arch}.csv" for arch in ARCHS]
+        + claims_files(ARCHS)
         + floor_test_files(ARCHS)
         + [SEED_VARIANCE]
     )

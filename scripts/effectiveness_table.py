@@ -1,5 +1,6 @@
 """One effectiveness table (with significance marks against the human corpus and the floor mark)."""
 
+from synthrank.claims import read_claims
 from synthrank.report import collect_scores, effectiveness_table, write_effectiveness_table
 from synthrank.significance import read_tests
 from synthrank.step import run
@@ -20,6 +21,8 @@ def main() -> None:
             [tuple(row) for row in spec["rows"]],
             spec["collections"],
             spec["averages"],
+            read_claims(list(snakemake.input.claims)),
+            p.trained_on,
         )
         caption += floor_caption(floor, p.significance)
     write_effectiveness_table(

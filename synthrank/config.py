@@ -87,6 +87,12 @@ def _check_references(config: MutableMapping[str, Any], source: str) -> None:
     for domain in ("in_domain", "out_of_domain"):
         for i, coll in enumerate(config["evaluation"][domain]):
             check_collection(f"evaluation.{domain}.{i}", coll["dataset"], coll["split"])
+    for arch, spec in config["architectures"].items():
+        for i, name in enumerate(spec.get("trained_on") or []):
+            if name not in datasets:  # a typo would silently leave the "OOD avg unseen" column out
+                raise SynthrankError(
+                    f"{source}: architectures.{arch}.trained_on.{i}: {name!r} is not defined under datasets"
+                )
     _check_generators(config, source)
     for name in config["corpora"]:
         if name in RESERVED_CORPUS_NAMES:

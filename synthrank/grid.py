@@ -207,6 +207,63 @@ def copy_of(facet: Facets) -> str | None:
     return None
 
 
+def twin_of(facet: Facets, facets: Mapping[str, Facets]) -> str | None:
+    """The corpus a whole copy holds where the copy takes its hard negatives from another source
+    (:func:`copy_of`): the twin it is tested against, so that the two differ in their negatives
+    alone (the negatives ablation's 2x2: human or generated positives x human or corpus
+    negatives). None for every other corpus."""
+    original = copy_of(facet)
+    if original and original in facets and facets[original].negatives != facet.negatives:
+        return original
+    return None
+
+
+def enriched_of(facet: Facets, facets: Mapping[str, Facets]) -> str | None:
+    """The human corpus an enrichment cell enriches: a mixture with a human component slice of the
+    first N training queries (from query 0) and a generated component, tested also against the
+    human corpus of N queries (``human`` 1k + generated 1k..5k: ``human-1k``). None where the
+    mixture has no such component, where it is the mixture's own reference (same size), or where
+    the grid has no human corpus of N queries."""
+    if facet.paradigm != MIXTURE or copy_of(facet):
+        return None
+    humans = [p for p in facet.components if p.offset == 0 and facets.get(p.corpus, facet).paradigm == HUMAN]
+    if not humans or len(humans) == len(facet.components):
+        return None
+    part = humans[0]
+    size = _min_size(part.queries, facets[part.corpus].size)
+    if size == facet.size:
+        return None  # the same-size reference already is the human corpus it enriches
+    return next((f.name for f in facets.values() if f.paradigm == HUMAN and f.size == size), None)
+
+
+#: the kinds of reference a corpus is tested against, in table order: the human corpus of the same
+#: size (the tables' main marks), the untuned base model (bi-encoders), the human corpus an
+#: enrichment cell enriches, the twin with the other hard-negative source
+REFERENCE_KINDS = ("size", "untuned", "enriched", "twin")
+
+
+def references(
+    facets: Mapping[str, Facets], trained: Sequence[str], untuned: bool = False
+) -> list[tuple[str, str, str]]:
+    """(corpus, reference, kind) of every test of one architecture's corpora (``trained``, config
+    order); a reference must be trained too. ``untuned``: the architecture's untuned base model is
+    its floor (:func:`floor_of`), a second reference of every trained corpus."""
+    size_refs = reference_corpora(facets)
+    out = []
+    for corpus in trained:
+        candidates = {
+            "size": size_refs.get(corpus),
+            "untuned": "untuned" if untuned else None,
+            "enriched": enriched_of(facets[corpus], facets),
+            "twin": twin_of(facets[corpus], facets),
+        }
+        for kind in REFERENCE_KINDS:
+            ref = candidates[kind]
+            if ref and (ref == "untuned" or ref in trained):
+                out.append((corpus, ref, kind))
+    return out
+
+
 def _passages(facet: Facets) -> object:
     """What a corpus's passages are: two corpora with the same value hold the same passages."""
     return copy_of(facet) or (facet.components if facet.paradigm == MIXTURE else facet.name)
@@ -224,8 +281,16 @@ def baselines(arch_spec: Mapping[str, Any]) -> list[str]:
     return [name for name, key in BASELINES.items() if arch_spec.get(key)]
 
 
-#: architecture settings that only the checkpoint cards quote (no training or inference job's params)
-ARCHITECTURE_CARD_SETTINGS = ("base_model_card",)
+#: architecture settings that no training or inference job's params read: what the checkpoint
+#: cards quote, and the base model's own training sets (``trained_on``, read by the tables)
+ARCHITECTURE_CARD_SETTINGS = ("base_model_card", "trained_on")
+
+
+def trained_on(arch_spec: Mapping[str, Any]) -> list[str]:
+    """The datasets the architecture's base model was trained on (``trained_on``): an
+    out-of-domain average without them is its "unseen" average (synthrank.claims)."""
+    return [str(d) for d in arch_spec.get("trained_on") or []]
+
 
 #: architecture kind -> the baseline row that is its floor (synthrank.training_check): a random
 #: order of a cross-encoder's candidates, a bi-encoder's untuned base model

@@ -67,26 +67,29 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def seed_averaged(entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str], pd.Series]:
-    """(arch, corpus, collection) -> per-query scores of the collection's measure, averaged over seeds."""
-    grouped: dict[tuple[str, str, str], list[pd.Series]] = defaultdict(list)
+def per_seed_scores(entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """(arch, corpus, collection) -> per-query scores of the collection's measure, one column per
+    seed (queries sorted): what these tests and the claims' bootstrap (synthrank.claims) read."""
+    grouped: dict[tuple[str, str, str], dict[Any, pd.Series]] = defaultdict(dict)
     for entry in entries:
-        data = read_json(entry["path"])
-        metric = entry["metric"]
-        values = data.get("per_query", {}).get(metric)
+        values = read_json(entry["path"]).get("per_query", {}).get(entry["metric"])
         if not values:
-            raise SynthrankError(f"{entry['path']}: no per-query values for {metric} (re-run its evaluation)")
-        grouped[(entry["arch"], entry["corpus"], entry["collection"])].append(pd.Series(values, dtype=float))
-    averaged = {}
-    for key, runs in grouped.items():
-        frame = pd.concat(runs, axis=1)
+            raise SynthrankError(f"{entry['path']}: no per-query values for {entry['metric']} (re-run its evaluation)")
+        grouped[(entry["arch"], entry["corpus"], entry["collection"])][entry["seed"]] = pd.Series(values, dtype=float)
+    out = {}
+    for (arch, corpus, collection), seeds in grouped.items():
+        frame = pd.concat(seeds, axis=1).sort_index()
         if frame.isna().any().any():
-            arch, corpus, collection = key
             raise SynthrankError(
                 f"{arch}/{corpus} on {collection}: seeds' metric files cover different queries (re-run the evaluation)"
             )
-        averaged[key] = frame.mean(axis=1).sort_index()
-    return averaged
+        out[(arch, corpus, collection)] = frame
+    return out
+
+
+def seed_averaged(entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str], pd.Series]:
+    """(arch, corpus, collection) -> per-query scores of the collection's measure, averaged over seeds."""
+    return {key: frame.mean(axis=1) for key, frame in per_seed_scores(entries).items()}
 
 
 def paired_test(reference: np.ndarray, treatment: np.ndarray, metric: str, stat_test: str, alpha: float) -> float:

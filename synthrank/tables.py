@@ -11,7 +11,7 @@ A table is given as two frames with the same rows:
 Each format is escaped by one rule, for the cells, the row labels, the header and the caption
 alike: Markdown is written as is; LaTeX is escaped by pandas (``to_latex(escape=True)``: ``&``,
 ``%``, ``$``, ``#``, ``_``, ``{``, ``}``, ``~``, ``^``, ``\\``) and then its symbols ``±``,
-``↑``, ``↓`` become math (see :func:`latex_text`); HTML is escaped by pandas (cells) and
+``↑``, ``↓``, ``≈``, ``Δ`` become math (see :func:`latex_text`); HTML is escaped by pandas (cells) and
 :func:`html.escape` (caption). Every file is written atomically (:func:`synthrank.io.atomic_write`).
 """
 
@@ -32,15 +32,16 @@ StrPath = str | os.PathLike[str]
 # pandas escapes LaTeX's special characters but leaves other characters as they are, and these
 # three are not text in LaTeX (pdflatex stops at ↑ and ↓): they are written as math. This runs
 # after pandas' escaping, so the ``$`` it adds stay math and a ``$`` of the text stays ``\$``.
-MATH = {"±": r"\pm", "↑": r"\uparrow", "↓": r"\downarrow"}
-# A significance mark after a value ("0.600 ↓") is a superscript on the value, as in the thesis
-_MARK = re.compile(r" ([↑↓])$")
+MATH = {"±": r"\pm", "↑": r"\uparrow", "↓": r"\downarrow", "≈": r"\approx", "Δ": r"\Delta"}
+# A significance mark after a value ("0.600 ↓", "0.600 ≈", both "0.600 ↑≈": better and equivalent,
+# synthrank.claims) is a superscript on the value, as in the thesis
+_MARK = re.compile(r" ([↑↓]≈?|≈)$")
 _SENTINEL = "\0"
 
 
 def _math_symbols(text: object) -> str:
-    """``±``, ``↑``, ``↓`` of an already escaped LaTeX string as math."""
-    out = _MARK.sub(lambda m: f"$^{{{MATH[m.group(1)]}}}$", str(text))
+    """``±``, ``↑``, ``↓``, ``≈``, ``Δ`` of an already escaped LaTeX string as math."""
+    out = _MARK.sub(lambda m: "$^{" + " ".join(MATH[c] for c in m.group(1)) + "}$", str(text))
     for symbol, command in MATH.items():
         out = out.replace(symbol, f"${command}$")
     return out

@@ -75,6 +75,12 @@ def test_cross_references() -> None:
     cfg = demo()
     cfg["training"]["held_out"] = ["demo-cooking", "msmarco"]
     assert "training.held_out.1: 'msmarco' is not defined under datasets" in check(cfg)
+    cfg = demo()
+    cfg["architectures"]["bi-encoder"]["trained_on"] = ["demo-cooking", "nq"]
+    assert "architectures.bi-encoder.trained_on.1: 'nq' is not defined under datasets" in check(cfg)
+    cfg = demo()
+    cfg["significance"] = {"equivalence_margin": 0}
+    assert "significance.equivalence_margin" in check(cfg)
 
 
 def test_held_out_collections_default_to_the_training_dataset() -> None:

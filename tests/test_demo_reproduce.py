@@ -101,8 +101,8 @@ def test_bundles_verify_and_load_offline(released: Path) -> None:
         roles[row["role"]] = roles.get(row["role"], 0) + 1
     # per collection: BM25, the untuned bi-encoder, 2 architectures x 2 corpora x 2 seeds (+ the chance floor's metrics)
     assert roles["run"] == 2 * 10 and roles["metrics"] == 2 * 11
-    # significance: the two architectures' tests, their floor tests (the tables' † mark), the seed variance
-    assert roles["table"] == 40 and roles["figure"] == 8 and roles["significance"] == 5
+    # significance: the two architectures' tests and claims tests, their floor tests (the tables' † mark), the seed variance
+    assert roles["table"] == 40 and roles["figure"] == 8 and roles["significance"] == 7
     assert "results/ledgers/demo-cooking/zero-shot-smollm2.jsonl" in {r["path"] for r in rows}
     meta = json.loads((folder / "metadata.json").read_text())
     assert set(meta["corpora"]) == {"human", "zero-shot-smollm2"}
@@ -138,7 +138,7 @@ def test_bundles_verify_and_load_offline(released: Path) -> None:
 def test_level_1_tables_byte_for_byte_in_a_fresh_copy(released: Path, clone: Path) -> None:
     done = make(clone, "reproduce-tables", f"BUNDLE={released / BUNDLE}")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "# Level 1: 45 of 45 tables, significance tests and checks byte-identical" in done.stdout
+    assert "# Level 1: 47 of 47 tables, significance tests and checks byte-identical" in done.stdout
     assert "All byte-identical." in done.stdout
     verdict = json.loads((clone / "results/reproduce/tables/results/reproduce/tables.json").read_text())
     assert verdict["ok"] and verdict["figures_identical"] == verdict["figures"] == 8

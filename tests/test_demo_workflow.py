@@ -169,9 +169,67 @@ def test_demo_results(demo_run: Path) -> None:
     row = tests.set_index("collection").loc["demo-cooking/test"]
     assert (sig == "+") == bool(row["significant"] and row["difference"] > 0)
     check_training(demo_run)
+    check_claims(demo_run)
     cost = pd.read_csv(demo_run / "results/tables/cost.csv", index_col=0)
     assert cost.loc["zero-shot-smollm2", "USD"] == 0.0  # a local model
     assert cost.loc["zero-shot-smollm2", "completion tokens"] > 0 and (cost["cross-encoder training h"] > 0).all()
+
+
+def _claim_mark(test: pd.Series) -> str:
+    """The CSV's mark of a claims test (synthrank.report._csv_mark): +/- significant, = equivalent."""
+    sign = ("+" if test["difference"] > 0 else "-") if test["significant"] else ""
+    return sign + ("=" if test["equivalent"] else "")
+
+
+def check_claims(demo_run: Path) -> None:
+    """The claims' tests (synthrank.claims): every corpus against the same-size human corpus on each
+    collection and domain average, the bi-encoders also against the untuned model; the tables mark
+    the average columns as the tests say, the bi-encoder tables have a Δ untuned column, and the
+    captions define ≈ and say that the demo has no enrichment cell, no negatives twin and no
+    base-model training set among its collections."""
+    units = {"demo-cooking/test", "demo-astronomy/test", "ID avg", "OOD avg"}
+    expected = {
+        "cross-encoder": {("zero-shot-smollm2", "human", "size")},
+        "bi-encoder": {
+            ("zero-shot-smollm2", "human", "size"),
+            ("human", "untuned", "untuned"),
+            ("zero-shot-smollm2", "untuned", "untuned"),
+        },
+    }
+    for arch, tests in expected.items():
+        claims = pd.read_csv(demo_run / f"results/significance/claims/{arch}.csv")
+        assert set(zip(claims["corpus"], claims["reference"], claims["kind"], strict=True)) == tests
+        assert set(claims["unit"]) == units and len(claims) == len(tests) * len(units)
+        assert claims["p_value"].between(0, 1).all() and claims["tost_p"].between(0, 1).all()
+        assert (claims["ci_low"] <= claims["ci_high"]).all() and (claims["margin"] == 0.01).all()
+        assert (claims["seeds"] == 2).all() and set(claims["reference_seeds"]) == (
+            {2} if arch == "cross-encoder" else {1, 2}
+        )
+        for domain in ("id", "ood"):
+            column = f"{domain.upper()} avg"
+            table = pd.read_csv(
+                demo_run / f"results/tables/{arch}-{domain}.csv", index_col=0, dtype=str, keep_default_na=False
+            )
+            test = claims.set_index(["corpus", "kind", "unit"]).loc[("zero-shot-smollm2", "size", column)]
+            assert table.loc[f"{arch} / zero-shot-smollm2", f"{column} sig"] == _claim_mark(test)
+            assert table.loc[f"{arch} / human", f"{column} sig"] == ""  # the reference itself
+            markdown = (demo_run / f"results/tables/{arch}-{domain}.md").read_text()
+            caption = markdown.splitlines()[0]
+            assert "≈ (averages): equivalent to that reference within ±0.01" in caption
+            assert (
+                "No enrichment cell" in caption and "no copy of a corpus with another hard-negative source" in caption
+            )
+            assert (f"{column} Δ untuned" in markdown) == (arch == "bi-encoder")
+            if arch == "bi-encoder":
+                untuned = claims.set_index(["corpus", "kind", "unit"]).loc[("human", "untuned", column)]
+                assert table.loc["bi-encoder / human", f"{column} Δ untuned sig"] == _claim_mark(untuned)
+                assert float(table.loc["bi-encoder / human", f"{column} Δ untuned difference"]) == pytest.approx(
+                    untuned["difference"], abs=1e-4
+                )
+            if domain == "ood":
+                assert "so no OOD-unseen column" in caption and "OOD avg unseen" not in table.columns
+    overview = (demo_run / "results/tables/overview.md").read_text()
+    assert "≈ (averages)" in overview.splitlines()[0] and "so no OOD-unseen column" in overview.splitlines()[0]
 
 
 def check_training(demo_run: Path) -> None:
