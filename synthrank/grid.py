@@ -493,8 +493,9 @@ def table_spec(name: str, config: Mapping[str, Any]) -> TableSpec:
         note = (
             "Rows: the 2x2 of positives (human or generated passages) and hard negatives (human: "
             "the training collection's; corpus: BM25 over the corpus's own passages, label-free); "
-            "each cell is tested against its twin with the other negative source (same passages), "
-            "the reference column."
+            "each copy with the other negative source is tested against its twin (the same passages "
+            "with the default source): the Δ twin columns, every collection's test in "
+            "results/significance/claims/; the ↑/↓ marks compare with the human corpus of the same size."
         )
         return TableSpec(
             name, title, tuple(rows), every, both, ("positives", "negatives", "components", "reference"), note=note

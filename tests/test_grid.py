@@ -283,7 +283,7 @@ def test_every_table_has_a_spec_for_every_shipped_config(name: str, monkeypatch:
         facets = corpus_facets(cfg["corpora"], None, "human")
         cells = [(facets[c].positives, facets[c].negatives) for a, c in ablation.rows if a == "bi-encoder"]
         assert cells == [("human", "human"), ("human", "corpus"), ("generated", "human"), ("generated", "corpus")]
-        assert "tested against its twin with the other negative source" in ablation.note
+        assert "is tested against its twin (the same passages" in ablation.note
         # the copy of human mines its corpus negatives from its own passages (its own index and run)
         assert negatives_settings(cfg, "human-corpus-negatives")["source"] == "corpus"
         assert copy_of(facets["human-corpus-negatives"]) == "human"

@@ -81,7 +81,7 @@ def test_empty_table_says_why(tmp_path: Path) -> None:
     assert "no mixture corpus in this config, so this table is empty" in Path(out["markdown"]).read_text()
     # a table's note (grid.TableSpec.note) ends its caption; an empty table says only why
     noted = table_caption("mixtures vs human", 2, {}, note="Mixtures are compared at equal optimiser steps.")
-    assert noted.endswith("p < 0.05). Mixtures are compared at equal optimiser steps.")
+    assert noted.endswith("with its confidence interval. Mixtures are compared at equal optimiser steps.")
     assert table_caption("t", 2, {}, empty="none", note="N.") == "T: none, so this table is empty."
     assert r"\bottomrule" in Path(out["latex"]).read_text()
 
