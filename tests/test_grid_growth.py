@@ -42,6 +42,9 @@ def thesis_grid_with(keep: set[str], path: Path) -> dict:
         del config["datasets"][name]
     ood = config["evaluation"]["out_of_domain"]
     ood[:] = [c for c in ood if c["dataset"] not in dropped]
+    for spec in config["architectures"].values():  # a dropped set is no longer one to leave out of "OOD avg unseen"
+        if "trained_on" in spec:
+            spec["trained_on"] = [name for name in spec["trained_on"] if name not in dropped]
     kept = {
         f"{c.get('group', c['dataset'])}/{c['split']}"
         for d in ("in_domain", "out_of_domain")
