@@ -179,7 +179,16 @@ def run_readme(commands: list[str], cwd: Path, env: dict[str, str] | None = None
     """``commands``, word for word, one after the other in one bash (``set -e``: the first that
     fails stops it; ``set -x`` shows each), in ``cwd``; ``env`` adds to this process's environment."""
     script = "set -ex\n" + "\n".join(commands) + "\n"
-    full_env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", **(env or {})}
+    # a datasets cache of its own: the shared one keys a local folder's dataset by the folder's name
+    # and may answer with an earlier run's release of the same name
+    cache = str(Path(cwd) / ".hf-datasets-cache")
+    full_env = {
+        **os.environ,
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_CACHE": cache,
+        **(env or {}),
+    }
     return subprocess.run(
         ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=3600, check=False, env=full_env
     )

@@ -118,7 +118,14 @@ def test_bundles_verify_and_load_offline(released: Path) -> None:
         f"print(len(datasets.load_dataset('{BUNDLE}', split='train')));"
         f"print(st.SentenceTransformer('{CHECKPOINT}').encode(['a query']).shape)"
     )
-    env = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"}
+    # a datasets cache of its own: the shared ~/.cache/huggingface/datasets keys a local folder's
+    # dataset by the folder's name and may answer with an earlier run's bundle of the same name
+    env = {
+        **os.environ,
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_CACHE": str(released / ".hf-datasets-cache"),
+    }
     loaded = subprocess.run(
         [sys.executable, "-c", code], cwd=released, capture_output=True, text=True, env=env, timeout=300
     )

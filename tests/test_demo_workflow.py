@@ -87,6 +87,7 @@ def test_release_loads_as_the_readme_says(demo_run: Path) -> None:
     """The README's loading line, run in the finished demo's folder (offline)."""
     import subprocess
     import sys
+    import tempfile
 
     readme = (REPO / "README.md").read_text()
     line = 'datasets.load_dataset("results/release/demo-cooking/human", split="train")'
@@ -99,7 +100,13 @@ def test_release_loads_as_the_readme_says(demo_run: Path) -> None:
             capture_output=True,
             text=True,
             timeout=300,
-            env={**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1"},
+            # a datasets cache of its own (the shared one keys a local folder by its name: test_demo_reproduce)
+            env={
+                **os.environ,
+                "HF_DATASETS_OFFLINE": "1",
+                "HF_HUB_OFFLINE": "1",
+                "HF_DATASETS_CACHE": tempfile.mkdtemp(prefix="hf-datasets-"),
+            },
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert int(done.stdout.strip()) > 50
