@@ -35,9 +35,9 @@ NOT_RUN = {"check_bm25", "check_dense", "group_metrics", "fetch_llm_gguf", "comp
 # Added to the demo's config for the plan only, so that the rules the demo does not use get a job
 # whose inputs the finished demo already holds: a corpus read back from the demo's own release,
 # a human + zero-shot mixture, and a few-shot-supervised corpus (its exemplar pool; the corpus
-# itself, which would call the LLM, is not run).
+# itself, which would call the LLM, is not run), and a dev split of the last 4 training queries.
 EXTRA_CORPORA = {
-    "training": {"exemplar_pool": {"size": 8, "seed": 0}},
+    "training": {"exemplar_pool": {"size": 8, "seed": 0}, "dev_queries": 4},
     "corpora": {
         "released-zero-shot": {"paradigm": "release", "path": "results/release/demo-cooking/zero-shot-smollm2"},
         "human-4+zero-shot-4": {
@@ -61,7 +61,7 @@ PLANS = {
     "extra": (
         ["config/demo.yaml", "config/stage-extra.yaml"],
         [],
-        {"corpus_from_release", "mixture_corpus", "exemplar_pool"},
+        {"corpus_from_release", "mixture_corpus", "exemplar_pool", "dev_queries"},
     ),
     # the reviewers' bundles (not in `all`) of the finished demo
     "bundles": (
