@@ -35,9 +35,9 @@ NOT_RUN = {"check_bm25", "check_dense", "group_metrics", "fetch_llm_gguf", "comp
 # Added to the demo's config for the plan only, so that the rules the demo does not use get a job
 # whose inputs the finished demo already holds: a corpus read back from the demo's own release,
 # a human + zero-shot mixture, and a few-shot-supervised corpus (its exemplar pool; the corpus
-# itself, which would call the LLM, is not run), and a dev split of the last 4 training queries.
+# itself, which would call the LLM, is not run).
 EXTRA_CORPORA = {
-    "training": {"exemplar_pool": {"size": 8, "seed": 0}, "dev_queries": 4},
+    "training": {"exemplar_pool": {"size": 8, "seed": 0}},
     "corpora": {
         "released-zero-shot": {"paradigm": "release", "path": "results/release/demo-cooking/zero-shot-smollm2"},
         "human-4+zero-shot-4": {
@@ -55,14 +55,18 @@ EXTRA_CORPORA = {
         },
     },
 }
+DEV_SPLIT = {"training": {"dev_queries": 4}}
 # Which plan each rule's job comes from: (config files, targets, rules taken from that plan); the
 # demo's own plan gives every other rule.
 PLANS = {
     "extra": (
         ["config/demo.yaml", "config/stage-extra.yaml"],
         [],
-        {"corpus_from_release", "mixture_corpus", "exemplar_pool", "dev_queries"},
+        {"corpus_from_release", "mixture_corpus", "exemplar_pool"},
     ),
+    # the dev split (training.dev_queries) of the demo's own training queries; a plan of its own,
+    # without the extra few-shot corpus, whose exemplar pool it would otherwise read
+    "dev": (["config/demo.yaml", "config/stage-dev.yaml"], [], {"dev_queries"}),
     # the reviewers' bundles (not in `all`) of the finished demo
     "bundles": (
         ["config/demo.yaml"],
@@ -124,6 +128,7 @@ def test_torch_free_environments_run_their_rules(demo_run: Path, tmp_path: Path)
     workdir = tmp_path / "demo"
     shutil.copytree(demo_run, workdir, symlinks=True, ignore=shutil.ignore_patterns(".snakemake"))
     (workdir / "config" / "stage-extra.yaml").write_text(yaml.safe_dump(EXTRA_CORPORA))
+    (workdir / "config" / "stage-dev.yaml").write_text(yaml.safe_dump(DEV_SPLIT))
     scripts = {rule: (env, script) for rule, env, script in rule_scripts()}
     from_plans = {rule for _, _, rules in PLANS.values() for rule in rules}
     chosen: dict[str, dict] = {}
